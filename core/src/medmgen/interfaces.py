@@ -1,0 +1,252 @@
+"""The classes plugins subclass and register through the hooks in :mod:`medmgen.hookspecs`.
+
+The core calls their methods; no per-record work goes through pluggy. Each class
+states its name and what it handles as class attributes, so registries and the
+``medmgen plugins`` listing can describe it without instantiating anything heavy.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import attrs
+import numpy as np
+import pyarrow as pa
+from attrs import frozen
+
+from medmgen import seeds
+from medmgen.errors import Problem
+from medmgen.fields import setting
+from medmgen.ledger import Pattern
+from medmgen.progress import NullProgress, Progress
+
+
+# --------------------------------------------------------------------------- spec
+@frozen(kw_only=True)
+class BlockSpec:
+    """Keys every ``[blocks.NAME]`` table has; a generator's config class extends it."""
+
+    modality: str = setting(doc="Which modality plugin handles this block.")
+    generator: str = setting("", doc="Which of the modality's generators; default: the modality's default.")
+
+    def check(self) -> Sequence[Problem]:
+        """Cross-field problems, paths relative to the block. Override in subclasses."""
+        return ()
+
+
+@frozen(kw_only=True)
+class Section:
+    """A top-level spec table that a plugin adds (``[privacy]``, ``[feedback]``, ...)."""
+
+    name: str
+    schema: type
+    doc: str = ""
+
+
+# ------------------------------------------------------------------ generation
+class BlockData(Protocol):
+    """What a generator produces for one block."""
+
+    def tables(self) -> Mapping[str, pa.Table]:
+        """Arrow tables by part: ``""`` is ``<block>.parquet``, ``"edges"`` is ``<block>.edges.parquet``."""
+        ...
+
+    def write_extra(self, directory: Path, block: str) -> Sequence[Path]:
+        """Write the modality's other files (SPMF text, ...) into ``directory``."""
+        ...
+
+
+@frozen
+class TableData:
+    """A block that is one Arrow table and nothing else."""
+
+    table: pa.Table
+
+    def tables(self) -> Mapping[str, pa.Table]:
+        return {"": self.table}
+
+    def write_extra(self, directory: Path, block: str) -> Sequence[Path]:
+        return ()
+
+
+@frozen(kw_only=True)
+class BlockContext:
+    """Everything a generator may use besides its block spec.
+
+    ``effective`` maps a pattern id to the target the feedback controller currently
+    asks the generator to aim for (equal to the spec's target on the first pass).
+    """
+
+    block: str
+    root_seed: int
+    spec_dir: Path
+    iteration: int = 0
+    effective: Mapping[str, float] = attrs.field(factory=dict)
+    workers: int = 1
+    progress: Progress = attrs.field(factory=NullProgress)
+
+    def rng(self, stage: int, *index: int) -> np.random.Generator:
+        return seeds.rng(self.root_seed, self.block, stage, *index)
+
+    def seed_sequence(self, stage: int, *index: int) -> np.random.SeedSequence:
+        return seeds.stream(self.root_seed, self.block, stage, *index)
+
+    def aim(self, pattern: Pattern) -> float | None:
+        """The target to aim for this pass: the controller's, else the pattern's own."""
+        return self.effective.get(pattern.id, pattern.target())
+
+    def resolve(self, path: str) -> Path:
+        """A path from the spec, relative to the spec file's directory."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else self.spec_dir / p
+
+
+@frozen(kw_only=True)
+class BlockResult:
+    """One pass of a generator: the data, the plan with realized values, extra metrics."""
+
+    data: Any
+    patterns: list[Pattern] = attrs.field(factory=list)
+    accidental: list[Pattern] = attrs.field(factory=list)
+    metrics: dict[str, Any] = attrs.field(factory=dict)
+
+
+class Generator(abc.ABC):
+    """A modality kernel that plants ledger patterns into base data.
+
+    Subclasses set ``modality``, ``name`` and ``config`` (a frozen attrs subclass of
+    :class:`BlockSpec`), and ``default = True`` for the modality's default generator.
+    """
+
+    modality: ClassVar[str]
+    name: ClassVar[str]
+    config: ClassVar[type[BlockSpec]]
+    default: ClassVar[bool] = False
+    description: ClassVar[str] = ""
+
+    def plan(self, block: Any, ctx: BlockContext) -> list[Pattern]:
+        """The patterns to plant, with targets and no realized values yet."""
+        return []
+
+    @abc.abstractmethod
+    def generate(self, block: Any, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
+        """Make the block's data and count every planted pattern's realized value."""
+
+    @classmethod
+    def fit_block(cls, source: Path) -> dict[str, Any]:
+        """Learn a ``[blocks.NAME]`` table from a real data file (``medmgen fit``).
+
+        Generators that can fit to real data override this; the returned mapping must
+        validate as ``config``.
+        """
+        raise NotImplementedError(f"{cls.modality}/{cls.name} cannot fit to real data")
+
+    def records(self, block: Any) -> int | None:
+        """How many records the block will have (for progress and summaries)."""
+        return getattr(block, "records", None)
+
+
+# --------------------------------------------------------------------- repair
+@frozen(kw_only=True)
+class RepairReport:
+    """What one repairer did to one block."""
+
+    repairer: str
+    checked: int = 0
+    violations: int = 0
+    repaired: int = 0
+    rejected: int = 0
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
+class Repairer(abc.ABC):
+    """Checks constraints on a block and fixes or rejects what violates them.
+
+    It must update each affected pattern in the result (status, realized value and
+    a :class:`medmgen.ledger.Event`), so no ground truth disappears without a word.
+    """
+
+    name: ClassVar[str]
+    modalities: ClassVar[tuple[str, ...]] = ("*",)
+
+    def applies(self, block: Any) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def repair(self, block: Any, result: BlockResult, ctx: BlockContext) -> tuple[BlockResult, RepairReport]:
+        """Return the repaired result and a report of what was done."""
+
+
+# ----------------------------------------------------------------- evaluation
+@frozen(kw_only=True)
+class Threshold:
+    """A ``[thresholds]`` key an evaluator judges: ``metric`` must be ``<=`` (or ``>=``) ``default``."""
+
+    name: str
+    metric: str
+    default: float
+    op: str = "<="
+    doc: str = ""
+    feedback: bool = False
+
+    def holds(self, value: float | None, limit: float) -> bool:
+        if value is None:
+            return True
+        return value <= limit if self.op == "<=" else value >= limit
+
+
+@frozen(kw_only=True)
+class Evaluation:
+    """What evaluators see: the resolved spec, the ledger, each block's tables, a real file."""
+
+    spec: Any
+    ledger: Any
+    tables: Mapping[str, Mapping[str, pa.Table]]
+    against: Path | None = None
+    iteration: int | None = None
+
+
+class Evaluator(abc.ABC):
+    """Computes metrics for a dataset; may declare thresholds that judge them.
+
+    ``in_loop = True`` evaluators are cheap and run on every feedback iteration; the
+    rest run once on the final data.
+    """
+
+    name: ClassVar[str]
+    thresholds: ClassVar[tuple[Threshold, ...]] = ()
+    in_loop: ClassVar[bool] = False
+
+    def applies(self, evaluation: Evaluation) -> bool:
+        return True
+
+    @abc.abstractmethod
+    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
+        """A flat mapping of metric name to value (JSON-serialisable)."""
+
+
+# -------------------------------------------------------------------- privacy
+@frozen(kw_only=True)
+class PrivacyStep:
+    """One ``[[privacy.steps]]`` entry; a mechanism's config class extends it."""
+
+    mechanism: str = setting(doc="Name of a registered privacy mechanism.")
+    block: str = setting(doc="The block the mechanism is applied to.")
+
+
+class Mechanism(abc.ABC):
+    """A differential-privacy mechanism with a zCDP cost known before it runs."""
+
+    name: ClassVar[str]
+    config: ClassVar[type[PrivacyStep]] = PrivacyStep
+
+    @abc.abstractmethod
+    def rho(self, step: Any) -> float:
+        """The zCDP cost of one application, computed from the step's parameters alone."""
+
+    @abc.abstractmethod
+    def apply(self, step: Any, result: BlockResult, ctx: BlockContext) -> BlockResult:
+        """Privatise the block; update affected patterns in the result's ledger."""

@@ -1,0 +1,150 @@
+"""The ground-truth ledger: planted patterns with target and realized values.
+
+Every record is a frozen attrs class derived from :class:`Pattern`; plugins register
+their kinds through the ``medmgen_ledger_kinds`` hook. ``ledger.json`` is versioned
+(``medmgen.ledger/1``) and reads back into the same typed objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+import attrs
+from attrs import evolve, frozen
+
+from medmgen.converter import converter
+from medmgen.errors import InputError, Problem
+
+FORMAT = "medmgen.ledger/1"
+STATUSES = ("kept", "weakened", "destroyed")
+
+
+@frozen(kw_only=True)
+class Event:
+    """One thing a stage did to a pattern (repair, privacy, feedback)."""
+
+    stage: str
+    action: str
+    before: float | None = None
+    after: float | None = None
+
+
+@frozen(kw_only=True)
+class Pattern:
+    """Base of every ledger record.
+
+    Subclasses set ``kind`` and, when the pattern has a numeric target that the
+    feedback controller can steer, ``quantity`` (``"support"``, ``"mixing"``, ...)
+    plus ``target_field`` and ``realized_field`` naming the two attributes.
+    """
+
+    kind: ClassVar[str] = ""
+    quantity: ClassVar[str | None] = None
+    target_field: ClassVar[str | None] = None
+    realized_field: ClassVar[str | None] = None
+    value_bounds: ClassVar[tuple[float, float]] = (0.0, 1.0)
+
+    id: str
+    block: str
+    status: str = "kept"
+    history: list[Event] = attrs.field(factory=list)
+
+    def target(self) -> float | None:
+        return None if self.target_field is None else getattr(self, self.target_field)
+
+    def realized(self) -> float | None:
+        return None if self.realized_field is None else getattr(self, self.realized_field)
+
+    def with_realized(self, value: float) -> Pattern:
+        if self.realized_field is None:
+            return self
+        return evolve(self, **{self.realized_field: value})
+
+    def deviation(self) -> float | None:
+        t, r = self.target(), self.realized()
+        if t is None or r is None:
+            return None
+        return abs(r - t)
+
+    def with_event(self, event: Event, status: str | None = None) -> Pattern:
+        return evolve(self, history=[*self.history, event], status=status or self.status)
+
+
+@frozen(kw_only=True)
+class Ledger:
+    """All patterns of one dataset package."""
+
+    seed: int
+    patterns: list[Pattern] = attrs.field(factory=list)
+    accidental: list[Pattern] = attrs.field(factory=list)
+
+    def by_id(self) -> dict[str, Pattern]:
+        return {p.id: p for p in self.patterns}
+
+    def for_block(self, block: str) -> list[Pattern]:
+        return [p for p in self.patterns if p.block == block]
+
+
+def pattern_to_dict(p: Pattern) -> dict[str, Any]:
+    body = converter.unstructure(p)
+    head = {"id": body.pop("id"), "block": body.pop("block"), "kind": p.kind}
+    head["status"] = body.pop("status")
+    history = body.pop("history")
+    out = head | body
+    if history:
+        out["history"] = history
+    return out
+
+
+def to_json_dict(ledger: Ledger) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "seed": ledger.seed,
+        "patterns": [pattern_to_dict(p) for p in ledger.patterns],
+        "accidental": [pattern_to_dict(p) for p in ledger.accidental],
+    }
+
+
+def from_json_dict(
+    data: Mapping[str, Any], kinds: Mapping[str, type[Pattern]], source: str = "ledger.json"
+) -> Ledger:
+    """Read a ledger back into typed records; every problem is reported with its path."""
+    problems: list[Problem] = []
+    if data.get("format") != FORMAT:
+        raise InputError.one(source, "format", "unsupported ledger format", FORMAT, data.get("format"))
+    lists: dict[str, list[Pattern]] = {"patterns": [], "accidental": []}
+    for key, out in lists.items():
+        for i, raw in enumerate(data.get(key, [])):
+            path = f"{key}[{i}]"
+            raw = dict(raw)
+            kind = raw.pop("kind", None)
+            cls = kinds.get(kind)  # type: ignore[arg-type]
+            if cls is None:
+                problems.append(Problem(f"{path}.kind", "unknown pattern kind", ", ".join(sorted(kinds)), kind))
+                continue
+            try:
+                out.append(converter.structure(raw, cls))
+            except Exception as exc:
+                from medmgen.converter import problems_from
+
+                problems.extend(problems_from(exc, path))
+    if problems:
+        raise InputError(source, problems)
+    return Ledger(seed=int(data["seed"]), patterns=lists["patterns"], accidental=lists["accidental"])
+
+
+def status_for(p: Pattern, tolerance: float | None) -> str:
+    """Default status: destroyed at zero, weakened when more than ``tolerance`` below target."""
+    t, r = p.target(), p.realized()
+    if t is None or r is None:
+        return p.status
+    if r <= 0.0 < t:
+        return "destroyed"
+    if tolerance is not None and t - r > tolerance:
+        return "weakened"
+    return "kept"
+
+
+def kinds_table(kinds: Iterable[type[Pattern]]) -> dict[str, type[Pattern]]:
+    return {k.kind: k for k in kinds}

@@ -1,0 +1,181 @@
+"""The dataset package on disk: written atomically, hashed in ``manifest.json``.
+
+Layout (see ``docs/contract``)::
+
+    DIR/manifest.json spec.toml ledger.json report.json report.html data/<block>.*
+
+Everything is written into a temporary directory beside ``DIR`` and renamed into
+place, so an interrupted run never leaves a half package that looks whole. The only
+non-hashed content is ``report.json``'s ``cost`` field (wall times and memory); the
+manifest hashes ``report.json`` with that field removed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata as md
+import json
+import os
+import platform
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from medmgen import ledger as ledger_mod
+from medmgen import seeds
+from medmgen.errors import InputError
+from medmgen.plugins import Registry
+
+MANIFEST_FORMAT = "medmgen.manifest/1"
+UNHASHED = {"report.json": "cost"}
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False, allow_nan=False, default=_jsonable) + "\n"
+
+
+def _jsonable(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_digest(root: Path, rel: str) -> dict[str, Any]:
+    path = root / rel
+    if rel in UNHASHED:
+        data = json.loads(path.read_text())
+        data.pop(UNHASHED[rel], None)
+        text = canonical_json(data).encode()
+        return {"sha256": hashlib.sha256(text).hexdigest(), "excludes": UNHASHED[rel]}
+    return {"sha256": sha256_file(path), "size": path.stat().st_size}
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd", write_statistics=True)
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
+
+
+@contextmanager
+def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
+    """Yield a fresh temporary directory that becomes ``target`` only on success."""
+    target = Path(target)
+    if target.exists() and not force and (not target.is_dir() or any(target.iterdir())):
+        raise InputError.one(str(target), "", "output directory exists and is not empty",
+                             "a new or empty directory (or --force)", str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if target.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, trash / "old")
+        os.rename(tmp, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.rename(tmp, target)
+
+
+def write_package(result: Any, out: Path, registry: Registry, *, force: bool = False) -> Path:
+    """Write a :class:`medmgen.pipeline.RunResult` as a dataset package at ``out``."""
+    from medmgen import report as report_mod
+
+    out = Path(out)
+    with atomic_dir(out, force=force) as tmp:
+        data = tmp / "data"
+        data.mkdir()
+        for name, block in result.blocks.items():
+            for part, table in block.data.tables().items():
+                write_parquet(table, data / (f"{name}.{part}.parquet" if part else f"{name}.parquet"))
+            block.data.write_extra(data, name)
+        (tmp / "spec.toml").write_text(result.spec.to_toml())
+        (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))
+        (tmp / "report.json").write_text(canonical_json(result.report))
+        (tmp / "report.html").write_text(report_mod.render_html(result.spec, result.ledger, result.report))
+        manifest = build_manifest(tmp, result.spec, registry)
+        (tmp / "manifest.json").write_text(canonical_json(manifest))
+    return out
+
+
+def build_manifest(root: Path, spec: Any, registry: Registry) -> dict[str, Any]:
+    files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "manifest.json")
+    plugins = {p.distribution: p.version for p in registry.plugins if p.distribution and p.ok}
+    return {
+        "format": MANIFEST_FORMAT,
+        "medmgen": _version("medmgen"),
+        "plugins": dict(sorted(plugins.items())),
+        "numpy": _version("numpy"),
+        "numba": _version("numba"),
+        "pyarrow": _version("pyarrow"),
+        "python": platform.python_version(),
+        "seed": spec.dataset.seed,
+        "streams": {name: {"entropy": spec.dataset.seed, "spawn_key": [seeds.block_key(name)]}
+                    for name in spec.blocks},
+        "spec_sha256": spec.digest(),
+        "unhashed": [f"{k}#{v}" for k, v in UNHASHED.items()],
+        "files": {rel: file_digest(root, rel) for rel in files},
+    }
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise InputError.one(str(path), "", "file not found (is this a medmgen dataset package?)") from None
+    except json.JSONDecodeError as exc:
+        raise InputError.one(str(path), "", f"not valid JSON: {exc}") from None
+
+
+def compare_manifests(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Files whose hashes differ between two manifests (missing files included)."""
+    fa, fb = a.get("files", {}), b.get("files", {})
+    diffs = []
+    for rel in sorted(set(fa) | set(fb)):
+        if rel not in fa or rel not in fb:
+            diffs.append(f"{rel}: only in {'the original' if rel in fa else 'the reproduction'}")
+        elif fa[rel].get("sha256") != fb[rel].get("sha256"):
+            diffs.append(f"{rel}: sha256 differs")
+    return diffs
+
+
+def block_files(directory: Path) -> dict[str, dict[str, Path]]:
+    """Parquet files of a package's ``data/`` by block and part."""
+    out: dict[str, dict[str, Path]] = {}
+    for path in sorted((directory / "data").glob("*.parquet")):
+        stem = path.name[: -len(".parquet")]
+        block, _, part = stem.partition(".")
+        out.setdefault(block, {})[part] = path
+    return out

@@ -1,0 +1,225 @@
+"""Run a spec: plan, then generate -> repair -> privacy -> evaluate under the feedback loop."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from medmgen import feedback
+from medmgen.errors import InputError, MedmgenError, PluginError
+from medmgen.interfaces import BlockContext, BlockResult, Evaluation, Generator, Threshold
+from medmgen.ledger import STATUSES, Ledger, Pattern, status_for
+from medmgen.plugins import Registry
+from medmgen.privacy import check_budget
+from medmgen.progress import NullProgress, Progress
+from medmgen.spec import Spec
+
+REPORT_FORMAT = "medmgen.report/1"
+
+
+@frozen(kw_only=True)
+class RunResult:
+    """A generated dataset in memory: data per block, ledger, report and cost."""
+
+    spec: Spec
+    ledger: Ledger
+    blocks: dict[str, BlockResult]
+    report: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.report["passed"])
+
+
+class _Cost:
+    def __init__(self) -> None:
+        self.stages: dict[str, dict[str, float]] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            entry = self.stages.setdefault(name, {"wall_s": 0.0, "peak_rss_mb": 0.0})
+            entry["wall_s"] = round(entry["wall_s"] + time.perf_counter() - start, 4)
+            entry["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def _plugin_call(what: str) -> Iterator[None]:
+    try:
+        yield
+    except MedmgenError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _evaluate(
+    registry: Registry, evaluation: Evaluation, in_loop_only: bool
+) -> dict[str, dict[str, Any]]:
+    metrics = {}
+    for name, cls in sorted(registry.evaluators.items()):
+        if in_loop_only and not cls.in_loop:
+            continue
+        ev = cls()
+        with _plugin_call(f"evaluator {name!r}"):
+            if ev.applies(evaluation):
+                metrics[name] = ev.evaluate(evaluation)
+    return metrics
+
+
+def _lookup(metrics: Mapping[str, Mapping[str, Any]], dotted: str) -> Any:
+    ev, _, key = dotted.partition(".")
+    return metrics.get(ev, {}).get(key)
+
+
+def check_thresholds(
+    spec: Spec, registry: Registry, metrics: Mapping[str, Mapping[str, Any]], feedback_only: bool = False
+) -> list[dict[str, Any]]:
+    known: dict[str, Threshold] = registry.thresholds()
+    checks = []
+    for name, limit in sorted(spec.thresholds.items()):
+        t = known.get(name)
+        if t is None or (feedback_only and not t.feedback):
+            continue
+        value = _lookup(metrics, t.metric)
+        checks.append({"name": name, "metric": t.metric, "op": t.op, "limit": limit,
+                       "value": value, "held": t.holds(value, limit), "measured": value is not None})
+    return checks
+
+
+def _tolerances(spec: Spec) -> dict[str, float]:
+    return {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
+
+
+def _final_status(p: Pattern, tolerances: Mapping[str, float]) -> Pattern:
+    computed = status_for(p, tolerances.get(p.quantity or ""))
+    worst = max(p.status, computed, key=STATUSES.index)
+    return p if worst == p.status else attrs.evolve(p, status=worst)
+
+
+def run(
+    spec: Spec,
+    registry: Registry,
+    *,
+    workers: int = 1,
+    progress: Progress | None = None,
+    against: Path | None = None,
+) -> RunResult:
+    """Generate every block of ``spec`` under the feedback loop and evaluate the result."""
+    progress = progress or NullProgress()
+    cost = _Cost()
+    check_budget(spec, registry.mechanisms, spec.source)
+    root = spec.dataset.seed
+    gens: dict[str, Generator] = {}
+    plans: dict[str, list[Pattern]] = {}
+    with cost.stage("plan"):
+        for name, block in spec.blocks.items():
+            cls = registry.generator(block.modality, block.generator)
+            assert cls is not None
+            gens[name] = cls()
+            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, workers=workers,
+                               progress=progress)
+            with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
+                plans[name] = list(gens[name].plan(block, ctx))
+    all_planned = [p for plan in plans.values() for p in plan]
+    _check_unique_ids(all_planned, spec.source)
+    effective = feedback.initial_targets(all_planned)
+    iterations: list[dict[str, Any]] = []
+    max_iter = spec.feedback.max_iterations
+    results: dict[str, BlockResult] = {}
+    ledger = Ledger(seed=root)
+    for it in range(max_iter):
+        results = {}
+        for name, block in spec.blocks.items():
+            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, iteration=it,
+                               effective=effective, workers=workers, progress=progress)
+            gen = gens[name]
+            with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):
+                result = gen.generate(block, plans[name], ctx)
+            with cost.stage("repair"):
+                result = _repair(registry, name, block, result, ctx)
+            with cost.stage("privacy"):
+                result = _privatise(spec, registry, name, result, ctx)
+            results[name] = result
+        ledger = Ledger(seed=root, patterns=[p for r in results.values() for p in r.patterns],
+                        accidental=[p for r in results.values() for p in r.accidental])
+        with cost.stage("evaluate"):
+            loop_metrics = _evaluate(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it), True)
+        checks = check_thresholds(spec, registry, loop_metrics, feedback_only=True)
+        held = all(c["held"] for c in checks)
+        iterations.append({
+            "iteration": it,
+            "max_deviation": feedback.max_deviation_by_quantity(ledger.patterns),
+            "held": held,
+        })
+        if held or it == max_iter - 1 or not effective:
+            break
+        effective = feedback.adjust(effective, ledger.patterns, spec.feedback.gain)
+
+    tolerances = _tolerances(spec)
+    ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
+    tables = {name: dict(r.data.tables()) for name, r in results.items()}
+    with cost.stage("evaluate"):
+        metrics = _evaluate(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against), False)
+    for name, r in results.items():
+        if r.metrics:
+            metrics.setdefault("blocks", {})[name] = r.metrics
+    checks = check_thresholds(spec, registry, metrics)
+    report = {
+        "format": REPORT_FORMAT,
+        "dataset": spec.dataset.name,
+        "seed": root,
+        "passed": all(c["held"] for c in checks),
+        "thresholds": checks,
+        "iterations": iterations,
+        "metrics": metrics,
+        "blocks": {name: {"modality": b.modality, "generator": b.generator,
+                          "rows": {part or "main": t.num_rows for part, t in tables[name].items()}}
+                   for name, b in spec.blocks.items()},
+        "cost": {"stages": cost.stages},
+    }
+    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report)
+
+
+def _check_unique_ids(patterns: list[Pattern], source: str) -> None:
+    seen: set[str] = set()
+    for p in patterns:
+        if p.id in seen:
+            raise InputError.one(source, f"blocks.{p.block}", "two planted patterns share an id", "unique ids", p.id)
+        seen.add(p.id)
+
+
+def _repair(registry: Registry, name: str, block: Any, result: BlockResult, ctx: BlockContext) -> BlockResult:
+    reports = []
+    for rname, cls in sorted(registry.repairers.items()):
+        if "*" not in cls.modalities and block.modality not in cls.modalities:
+            continue
+        rep = cls()
+        with _plugin_call(f"repairer {rname!r} on block {name!r}"):
+            if not rep.applies(block):
+                continue
+            result, report = rep.repair(block, result, ctx)
+        reports.append(attrs.asdict(report))
+    if not reports:
+        return result
+    return attrs.evolve(result, metrics={**result.metrics, "repairs": reports})
+
+
+def _privatise(spec: Spec, registry: Registry, name: str, result: BlockResult, ctx: BlockContext) -> BlockResult:
+    for i, step in enumerate(spec.privacy_steps):
+        if step.block != name:
+            continue
+        mech = registry.mechanisms[step.mechanism]()
+        with _plugin_call(f"privacy mechanism {step.mechanism!r} (privacy.steps[{i}])"):
+            result = mech.apply(step, result, ctx)
+    return result

@@ -1,0 +1,110 @@
+"""``report.html`` (one self-contained page, plots inline) and the CLI's summary."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from medmgen import plots
+from medmgen.ledger import Ledger, pattern_to_dict
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1f2328}
+table{border-collapse:collapse;margin:1em 0;font-size:.9em}td,th{border:1px solid #d0d7de;padding:.3em .6em;
+text-align:left}th{background:#f6f8fa}.ok{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}
+code{background:#f6f8fa;padding:.1em .3em}figure{margin:1em 0}
+"""
+
+LEDGER_ROWS = 200
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return html.escape(str(value))
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any]) -> str:
+    """A readable, deterministic page: no wall-clock times, no network."""
+    verdict = '<span class="ok">all thresholds hold</span>' if report["passed"] else \
+        '<span class="fail">thresholds not met</span>'
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.dataset.name)}"
+             f" - medmgen report</title><style>{_CSS}</style></head><body>",
+             f"<h1>{html.escape(spec.dataset.name)}</h1>",
+             f"<p>Seed <code>{spec.dataset.seed}</code>, {len(spec.blocks)} block(s), "
+             f"{len(ledger.patterns)} planted pattern(s): {verdict}.</p>"]
+    parts.append("<h2>Thresholds</h2>")
+    parts.append(_table(["threshold", "metric", "limit", "value", "held"], [
+        [c["name"], c["metric"], f"{c['op']} {c['limit']}", c["value"] if c["measured"] else "not measured",
+         "yes" if c["held"] else "NO"] for c in report["thresholds"]]))
+    parts.append("<h2>Blocks</h2>")
+    parts.append(_table(["block", "modality", "generator", "rows"], [
+        [name, b["modality"], b["generator"], ", ".join(f"{k}: {v:,}" for k, v in b["rows"].items())]
+        for name, b in report["blocks"].items()]))
+    points: dict[str, list[tuple[float, float]]] = {}
+    for p in ledger.patterns:
+        t, r = p.target(), p.realized()
+        if t is not None and r is not None and p.quantity:
+            points.setdefault(p.quantity, []).append((t, r))
+    if points:
+        parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points) + "</figure>")
+    if report["iterations"]:
+        limits = {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
+        parts.append("<h2>Feedback iterations</h2><figure>" + plots.convergence(report["iterations"], limits)
+                     + "</figure>")
+        parts.append(_table(["iteration", "max deviation", "thresholds held"], [
+            [it["iteration"], ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
+             "yes" if it["held"] else "no"] for it in report["iterations"]]))
+    parts.append("<h2>Metrics</h2>")
+    for ev, values in report["metrics"].items():
+        flat = [[k, v] for k, v in values.items() if isinstance(v, int | float | str)]
+        if flat:
+            parts.append(f"<h3>{html.escape(ev)}</h3>" + _table(["metric", "value"], flat))
+    parts.append(f"<h2>Ledger</h2><p>{len(ledger.patterns)} planted, {len(ledger.accidental)} accidental "
+                 "(unplanned patterns reaching the smallest planted target). Full list in <code>ledger.json</code>."
+                 "</p>")
+    rows = []
+    for p in ledger.patterns[:LEDGER_ROWS]:
+        d = pattern_to_dict(p)
+        body = {k: v for k, v in d.items() if k not in ("id", "block", "kind", "status", "history")}
+        rows.append([p.id, p.kind, p.status, p.target() if p.target() is not None else "",
+                     p.realized() if p.realized() is not None else "", _short(body)])
+    parts.append(_table(["id", "kind", "status", "target", "realized", "fields"], rows))
+    if ledger.accidental:
+        parts.append("<h3>Accidental patterns</h3>" + _table(["id", "kind", "fields"], [
+            [p.id, p.kind, _short(pattern_to_dict(p))] for p in ledger.accidental[:LEDGER_ROWS]]))
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _short(d: Mapping[str, Any]) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in d.items())
+    return text if len(text) < 160 else text[:157] + "..."
+
+
+def summary_lines(result: Any, out: Any) -> list[str]:
+    """A one-screen summary of a generated package for the terminal."""
+    rep = result.report
+    lines = [f"medmgen: dataset {result.spec.dataset.name!r} (seed {result.spec.dataset.seed}) -> {out}"]
+    for name, b in rep["blocks"].items():
+        rows = ", ".join(f"{v:,} {k if k != 'main' else 'rows'}" for k, v in b["rows"].items())
+        lines.append(f"  block {name}: {b['modality']}/{b['generator']}, {rows}")
+    se = rep["metrics"].get("spec_error", {})
+    lines.append(f"  ledger: {se.get('patterns', 0)} planted (kept {se.get('kept', 0)}, weakened "
+                 f"{se.get('weakened', 0)}, destroyed {se.get('destroyed', 0)}), {se.get('accidental', 0)} accidental")
+    lines.append(f"  feedback: {len(rep['iterations'])} iteration(s)")
+    for c in rep["thresholds"]:
+        if not c["measured"]:
+            continue
+        mark = "ok  " if c["held"] else "FAIL"
+        lines.append(f"  [{mark}] {c['name']}: {c['value']:.6g} {c['op']} {c['limit']}")
+    lines.append("  files: manifest.json spec.toml ledger.json report.json report.html data/")
+    lines.append("  thresholds: " + ("all hold" if rep["passed"] else "NOT MET (exit 1; see report.html)"))
+    return lines
