@@ -158,14 +158,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from medmgen.dataset import load
     from medmgen.errors import InputError
     from medmgen.interfaces import Evaluation
-    from medmgen.pipeline import _evaluate, check_thresholds
+    from medmgen.pipeline import check_thresholds, evaluate_all
 
     reg = _registry(args)
     if args.against is not None and not args.against.exists():
         raise InputError.one(str(args.against), "", "file not found")
     ds = load(args.directory, registry=reg)
     tables = {b: {part: ds.table(b, part) for part in parts} for b, parts in ds._tables.items()}
-    metrics = _evaluate(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against), False)
+    metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against))
     checks = check_thresholds(ds.spec, reg, metrics)
     if args.json:
         print(json.dumps({"metrics": metrics, "thresholds": checks}, indent=1, default=str))

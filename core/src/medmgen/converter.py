@@ -7,10 +7,13 @@ with its key path, so a user sees all of them at once.
 
 from __future__ import annotations
 
+import copy
+import typing
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import (
     ClassValidationError,
     ForbiddenExtraKeysError,
@@ -56,6 +59,27 @@ def _bool(value: Any, _: type) -> bool:
     return value
 
 
+def _is_list(tp: Any) -> bool:
+    return typing.get_origin(tp) in (list, tuple)
+
+
+def _strict_sequence(tp: Any) -> Any:
+    """Lists and tuples must come as TOML arrays (cattrs would iterate a string)."""
+    if typing.get_origin(tp) is list:
+        inner = list_structure_factory(tp, converter)
+    else:
+        inner = converter.gen_structure_tuple(tp) if hasattr(converter, "gen_structure_tuple") else None
+        inner = inner or (lambda v, t: converter._structure_tuple(v, t))
+
+    def hook(value: Any, t: Any) -> Any:
+        if not isinstance(value, list | tuple):
+            raise StrictTypeError("an array", value)
+        return inner(value, t)
+
+    return hook
+
+
+converter.register_structure_hook_factory(_is_list, _strict_sequence)
 converter.register_structure_hook(int, _int)
 converter.register_structure_hook(float, _float)
 converter.register_structure_hook(str, _str)
@@ -63,13 +87,36 @@ converter.register_structure_hook(bool, _bool)
 
 
 def structure(data: Any, cls: type[T], path: str = "") -> tuple[T | None, list[Problem]]:
-    """Structure ``data`` as ``cls``; return the object or every problem with its path."""
+    """Structure ``data`` as ``cls``: the object (or None) and every problem with its path.
+
+    When unknown keys are the only problems, the object is still built without them,
+    so the caller can go on to report range problems in the same message.
+    """
     if not isinstance(data, dict) and _is_attrs(cls):
         return None, [Problem(path, "not a table", "a table", data)]
     try:
         return converter.structure(data, cls), []
     except Exception as exc:
-        return None, list(problems_from(exc, path))
+        problems = list(problems_from(exc, path))
+    if all(p.message == "unknown key" for p in problems):
+        cleaned = copy.deepcopy(data)
+        for p in problems:
+            _delete(cleaned, p.path[len(path):].lstrip("."))
+        try:
+            return converter.structure(cleaned, cls), problems
+        except Exception:  # the first problems stand
+            pass
+    return None, problems
+
+
+def _delete(data: Any, rel: str) -> None:
+    from medmgen.overrides import parse_path
+
+    parts = parse_path(rel) or []
+    node = data
+    for part in parts[:-1]:
+        node = node[part]
+    node.pop(parts[-1], None)
 
 
 def _is_attrs(cls: type) -> bool:

@@ -42,8 +42,9 @@ class InputError(MedmgenError):
         super().__init__("\n".join(p.render(source) for p in self.problems))
 
     @classmethod
-    def one(cls, source: str, path: str, message: str, **kw: object) -> InputError:
-        return cls(source, [Problem(path, message, **kw)])
+    def one(cls, source: str, path: str, message: str, expected: str | None = None, got: object = None
+            ) -> InputError:
+        return cls(source, [Problem(path, message, expected, got)])
 
 
 class PluginError(MedmgenError):

@@ -225,7 +225,14 @@ class Evaluator(abc.ABC):
 
     @abc.abstractmethod
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        """A flat mapping of metric name to value (JSON-serialisable)."""
+        """A mapping of metric name to value (JSON-serialisable; numbers are compared and plotted)."""
+
+    def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(title, html)`` sections for ``report.html`` (inline SVG from :mod:`medmgen.plots`).
+
+        Must be deterministic: no timestamps, no random ids.
+        """
+        return []
 
 
 # -------------------------------------------------------------------- privacy

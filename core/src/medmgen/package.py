@@ -124,7 +124,8 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
         (tmp / "spec.toml").write_text(result.spec.to_toml())
         (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))
         (tmp / "report.json").write_text(canonical_json(result.report))
-        (tmp / "report.html").write_text(report_mod.render_html(result.spec, result.ledger, result.report))
+        page = report_mod.render_html(result.spec, result.ledger, result.report, result.figures)
+        (tmp / "report.html").write_text(page)
         manifest = build_manifest(tmp, result.spec, registry)
         (tmp / "manifest.json").write_text(canonical_json(manifest))
     return out

@@ -32,6 +32,7 @@ class RunResult:
     ledger: Ledger
     blocks: dict[str, BlockResult]
     report: dict[str, Any]
+    figures: list[tuple[str, str, str]] = attrs.field(factory=list)
 
     @property
     def passed(self) -> bool:
@@ -63,9 +64,10 @@ def _plugin_call(what: str) -> Iterator[None]:
         raise PluginError(f"{what} failed: {type(exc).__name__}: {exc}") from exc
 
 
-def _evaluate(
-    registry: Registry, evaluation: Evaluation, in_loop_only: bool
+def evaluate_all(
+    registry: Registry, evaluation: Evaluation, in_loop_only: bool = False, figures: list | None = None
 ) -> dict[str, dict[str, Any]]:
+    """Run the registered evaluators; append their report figures to ``figures`` if given."""
     metrics = {}
     for name, cls in sorted(registry.evaluators.items()):
         if in_loop_only and not cls.in_loop:
@@ -74,6 +76,8 @@ def _evaluate(
         with _plugin_call(f"evaluator {name!r}"):
             if ev.applies(evaluation):
                 metrics[name] = ev.evaluate(evaluation)
+                if figures is not None:
+                    figures.extend((name, title, body) for title, body in ev.figures(evaluation, metrics[name]))
     return metrics
 
 
@@ -154,7 +158,7 @@ def run(
         ledger = Ledger(seed=root, patterns=[p for r in results.values() for p in r.patterns],
                         accidental=[p for r in results.values() for p in r.accidental])
         with cost.stage("evaluate"):
-            loop_metrics = _evaluate(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it), True)
+            loop_metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it), True)
         checks = check_thresholds(spec, registry, loop_metrics, feedback_only=True)
         held = all(c["held"] for c in checks)
         iterations.append({
@@ -170,7 +174,9 @@ def run(
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
     tables = {name: dict(r.data.tables()) for name, r in results.items()}
     with cost.stage("evaluate"):
-        metrics = _evaluate(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against), False)
+        figures: list[tuple[str, str, str]] = []
+        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against),
+                               figures=figures)
     for name, r in results.items():
         if r.metrics:
             metrics.setdefault("blocks", {})[name] = r.metrics
@@ -188,7 +194,7 @@ def run(
                    for name, b in spec.blocks.items()},
         "cost": {"stages": cost.stages},
     }
-    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report)
+    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report, figures=figures)
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:

@@ -140,7 +140,7 @@ def load_registry(
 
 
 def _why(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
+    return " ".join(f"{type(exc).__name__}: {exc}".split())
 
 
 def _register(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from medmgen import plots
@@ -31,7 +31,8 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any]) -> str:
+def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
+                figures: Sequence[tuple[str, str, str]] = ()) -> str:
     """A readable, deterministic page: no wall-clock times, no network."""
     verdict = '<span class="ok">all thresholds hold</span>' if report["passed"] else \
         '<span class="fail">thresholds not met</span>'
@@ -62,6 +63,9 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any]) -> str:
         parts.append(_table(["iteration", "max deviation", "thresholds held"], [
             [it["iteration"], ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
              "yes" if it["held"] else "no"] for it in report["iterations"]]))
+    for evaluator, title, body in figures:
+        parts.append(f"<h2>{html.escape(title)}</h2><p><small>evaluator <code>{html.escape(evaluator)}</code>"
+                     f"</small></p><figure>{body}</figure>")
     parts.append("<h2>Metrics</h2>")
     for ev, values in report["metrics"].items():
         flat = [[k, v] for k, v in values.items() if isinstance(v, int | float | str)]

@@ -1,0 +1,114 @@
+"""Every CLI command, through the real entry point in a subprocess: output, files, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from coretest import TOY_SPEC, run_cli, write
+
+
+def test_validate_ok_and_invalid(tmp_path, toy_spec):
+    ok = run_cli("validate", str(toy_spec))
+    assert ok.returncode == 0 and "flags [toy/exact]" in ok.stdout
+    bad = write(tmp_path / "bad.toml", TOY_SPEC.replace("records = 2000", "records = -3\ncolour = 1"))
+    out = run_cli("validate", str(bad))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert lines == [
+        f"{bad}:blocks.flags.colour: unknown key (expected one of the documented keys, got 'colour')",
+        f"{bad}:blocks.flags.records: out of range (expected >= 1 and <= 10000000, got -3)",
+    ]
+    assert "Traceback" not in out.stderr
+
+
+def test_generate_writes_the_contract_layout(tmp_path, toy_spec):
+    out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "pkg"), "--set", "blocks.flags.records=500")
+    assert out.returncode == 0, out.stderr
+    pkg = tmp_path / "pkg"
+    names = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*") if p.is_file())
+    assert names == ["data/flags.parquet", "data/flags.txt", "ledger.json", "manifest.json", "report.html",
+                     "report.json", "spec.toml"]
+    manifest = json.loads((pkg / "manifest.json").read_text())
+    assert manifest["seed"] == 11 and manifest["plugins"]["medmgen-toy"] == "0.1"
+    assert set(manifest["files"]) == set(names) - {"manifest.json"}
+    assert "records = 500" in (pkg / "spec.toml").read_text()
+    assert "ledger: 2 planted (kept 2" in out.stdout
+    ledger = json.loads((pkg / "ledger.json").read_text())
+    assert ledger["format"] == "medmgen.ledger/1" and ledger["patterns"][0]["kind"] == "rate"
+    assert "<svg" in (pkg / "report.html").read_text()
+    again = run_cli("generate", str(toy_spec), "-o", str(pkg))
+    assert again.returncode == 2 and "exists and is not empty" in again.stderr
+
+
+def test_seed_flag_and_exit_1_on_unmet_thresholds(tmp_path, toy_spec):
+    out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "p"), "--seed", "4", "--set",
+                  "blocks.flags.generator=noisy", "--set", "feedback.max_iterations=1")
+    assert out.returncode == 1
+    assert "NOT MET" in out.stdout
+    assert json.loads((tmp_path / "p" / "manifest.json").read_text())["seed"] == 4
+
+
+def test_reproduce_identical_then_differs(tmp_path, toy_spec):
+    assert run_cli("generate", str(toy_spec), "-o", str(tmp_path / "a"), "--set", "blocks.flags.generator=noisy",
+                   "--seed", "3").returncode == 0
+    same = run_cli("reproduce", str(tmp_path / "a"), "-o", str(tmp_path / "b"))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "identical" in same.stdout
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    manifest["files"]["data/flags.parquet"]["sha256"] = "0" * 64
+    (tmp_path / "a" / "manifest.json").write_text(json.dumps(manifest))
+    differs = run_cli("reproduce", str(tmp_path / "a"), "-o", str(tmp_path / "c"))
+    assert differs.returncode == 1 and "data/flags.parquet: sha256 differs" in differs.stdout
+
+
+def test_evaluate_reruns_evaluators(tmp_path, toy_spec):
+    run_cli("generate", str(toy_spec), "-o", str(tmp_path / "a"))
+    out = run_cli("evaluate", str(tmp_path / "a"), "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["metrics"]["spec_error"]["patterns"] == 2
+    assert data["thresholds"][0]["name"] == "max_confidence_deviation"
+    missing = run_cli("evaluate", str(tmp_path / "nothing"))
+    assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_compare_runs_each_generator(tmp_path, toy_spec):
+    out = run_cli("compare", str(toy_spec), "--generators", "exact,noisy", "-o", str(tmp_path / "cmp"))
+    assert out.returncode == 0, out.stderr
+    rows = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert [r["generator"] for r in rows] == ["exact", "noisy"]
+    assert rows[0]["spec_error.max_support_deviation"] == 0.0
+    for name in ("compare.md", "compare.csv", "compare.html", "exact/ledger.json", "noisy/manifest.json"):
+        assert (tmp_path / "cmp" / name).exists()
+    assert "<svg" in (tmp_path / "cmp" / "compare.html").read_text()
+    bad = run_cli("compare", str(toy_spec), "--generators", "exact,quest", "-o", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "'quest'" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_schema_lists_core_and_plugin_sections():
+    out = run_cli("schema")
+    assert out.returncode == 0
+    schema = json.loads(out.stdout)
+    assert {"dataset", "feedback", "privacy", "blocks", "thresholds"} <= set(schema["properties"])
+    variants = schema["properties"]["blocks"]["additionalProperties"]["anyOf"]
+    toy = next(v for v in variants if v["title"] == "toy/exact")
+    assert toy["properties"]["records"]["minimum"] == 1
+    assert toy["properties"]["rates"]["items"]["exclusiveMinimum"] == 0
+
+
+def test_fit_without_a_fitting_generator_is_bad_input(tmp_path):
+    out = run_cli("fit", "toy", str(tmp_path / "x.csv"))
+    assert out.returncode == 2 and "no installed generator of this modality can fit" in out.stderr
+
+
+def test_plugin_failure_exit_2_without_traceback_unless_debug(tmp_path, toy_spec):
+    out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "p"), "--set", "blocks.flags.fail=true")
+    assert out.returncode == 2 and "toy failure" in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "p").exists()
+    debug = run_cli("--debug", "generate", str(toy_spec), "-o", str(tmp_path / "p"), "--set", "blocks.flags.fail=true")
+    assert debug.returncode == 2 and "Traceback" in debug.stderr
+
+
+def test_no_command_prints_help():
+    out = run_cli()
+    assert out.returncode == 2 and "generate" in out.stdout

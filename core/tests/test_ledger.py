@@ -1,0 +1,48 @@
+"""The ledger: typed records, versioned JSON and statuses."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from toy_plugin import Rate
+
+from medmgen import ledger as L
+from medmgen.errors import InputError
+
+
+def test_round_trip_keeps_types_and_history():
+    p = Rate(id="b/rate/0", block="b", target_support=0.2, realized_support=0.19)
+    p = p.with_event(L.Event(stage="repair", action="cap", before=0.2, after=0.19), status="weakened")
+    ledger = L.Ledger(seed=3, patterns=[p], accidental=[Rate(id="b/acc/0", block="b", target_support=0.0,
+                                                              realized_support=0.05)])
+    data = json.loads(json.dumps(L.to_json_dict(ledger)))
+    assert data["format"] == "medmgen.ledger/1"
+    assert list(data["patterns"][0])[:4] == ["id", "block", "kind", "status"]
+    back = L.from_json_dict(data, {"rate": Rate})
+    assert back == ledger
+    assert isinstance(back.patterns[0], Rate)
+
+
+def test_unknown_kind_and_bad_fields_are_reported():
+    data = {"format": L.FORMAT, "seed": 1, "patterns": [
+        {"id": "a", "block": "b", "kind": "mystery", "status": "kept"},
+        {"id": "c", "block": "b", "kind": "rate", "status": "kept", "target_support": "x"},
+    ]}
+    with pytest.raises(InputError) as info:
+        L.from_json_dict(data, {"rate": Rate})
+    paths = {p.path for p in info.value.problems}
+    assert paths == {"patterns[0].kind", "patterns[1].target_support"}
+
+
+def test_wrong_format_is_refused():
+    with pytest.raises(InputError, match="unsupported ledger format"):
+        L.from_json_dict({"format": "other/9", "seed": 1}, {})
+
+
+@pytest.mark.parametrize(("target", "realized", "status"), [
+    (0.2, 0.2, "kept"), (0.2, 0.2009, "kept"), (0.2, 0.25, "kept"), (0.2, 0.15, "weakened"), (0.2, 0.0, "destroyed"),
+])
+def test_status_from_tolerance(target, realized, status):
+    p = Rate(id="x", block="b", target_support=target, realized_support=realized)
+    assert L.status_for(p, 0.001) == status
