@@ -41,16 +41,17 @@ def test_generate_writes_the_contract_layout(tmp_path, toy_spec):
 
 
 def test_seed_flag_and_exit_1_on_unmet_thresholds(tmp_path, toy_spec):
-    out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "p"), "--seed", "4", "--set",
+    out = run_cli("--verbose", "generate", str(toy_spec), "-o", str(tmp_path / "p"), "--seed", "4", "--set",
                   "blocks.flags.generator=noisy", "--set", "feedback.max_iterations=1")
     assert out.returncode == 1
     assert "NOT MET" in out.stdout
+    assert "pass 1: max deviation support" in out.stdout and "generate:" in out.stdout
     assert json.loads((tmp_path / "p" / "manifest.json").read_text())["seed"] == 4
 
 
 def test_reproduce_identical_then_differs(tmp_path, toy_spec):
     assert run_cli("generate", str(toy_spec), "-o", str(tmp_path / "a"), "--set", "blocks.flags.generator=noisy",
-                   "--seed", "3").returncode == 0
+                   "--set", "blocks.flags.rates=[0.4, 0.02, 0.2]", "--seed", "3").returncode in (0, 1)
     same = run_cli("reproduce", str(tmp_path / "a"), "-o", str(tmp_path / "b"))
     assert same.returncode == 0, same.stdout + same.stderr
     assert "identical" in same.stdout

@@ -151,6 +151,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         ds = generate(args.spec, seed=args.seed, out=args.out, overrides=args.overrides, workers=args.workers,
                       force=args.force, registry=reg, progress=progress)
     _say(args, *summary_lines(ds, args.out))
+    if args.verbose and not args.quiet:
+        for it in ds.report["iterations"]:
+            devs = ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items()))
+            held = "hold" if it["held"] else "not met"
+            print(f"  pass {it['iteration'] + 1}: max deviation {devs or '-'}; thresholds {held}")
+        for stage, cost in ds.report["cost"]["stages"].items():
+            print(f"  {stage}: {cost['wall_s']:.2f} s, peak RSS {cost['peak_rss_mb']:.0f} MB")
     return EXIT_OK if ds.passed else EXIT_THRESHOLDS
 
 
@@ -164,7 +171,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.against is not None and not args.against.exists():
         raise InputError.one(str(args.against), "", "file not found")
     ds = load(args.directory, registry=reg)
-    tables = {b: {part: ds.table(b, part) for part in parts} for b, parts in ds._tables.items()}
+    tables = {b: {part: ds.table(b, part) for part in ds.parts(b)} for b in ds.blocks}
     metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against))
     checks = check_thresholds(ds.spec, reg, metrics)
     if args.json:

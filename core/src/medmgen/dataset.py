@@ -48,6 +48,10 @@ class Dataset:
             self._tables[block][part] = item
         return item
 
+    def parts(self, block: str) -> list[str]:
+        """The table parts of a block (``[""]``, or e.g. ``["edges", "nodes"]``)."""
+        return sorted(self._tables[block])
+
     def to_pandas(self, block: str, part: str = "") -> Any:
         return self.table(block, part).to_pandas()
 

@@ -121,6 +121,7 @@ def run(
 ) -> RunResult:
     """Generate every block of ``spec`` under the feedback loop and evaluate the result."""
     progress = progress or NullProgress()
+    _set_threads(workers)
     cost = _Cost()
     check_budget(spec, registry.mechanisms, spec.source)
     root = spec.dataset.seed
@@ -148,8 +149,10 @@ def run(
             ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, iteration=it,
                                effective=effective, workers=workers, progress=progress)
             gen = gens[name]
+            task = progress.task(f"{name}: pass {it + 1}", total=1)
             with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):
                 result = gen.generate(block, plans[name], ctx)
+            task.advance(1)
             with cost.stage("repair"):
                 result = _repair(registry, name, block, result, ctx)
             with cost.stage("privacy"):
@@ -195,6 +198,13 @@ def run(
         "cost": {"stages": cost.stages},
     }
     return RunResult(spec=spec, ledger=ledger, blocks=results, report=report, figures=figures)
+
+
+def _set_threads(workers: int) -> None:
+    """numba's thread pool is the parallelism we choose; output never depends on it."""
+    import numba
+
+    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:
