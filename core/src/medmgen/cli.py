@@ -17,14 +17,22 @@ from typing import Any
 EXIT_OK, EXIT_THRESHOLDS, EXIT_INPUT = 0, 1, 2
 
 
+def _global_options(p: argparse.ArgumentParser, default: Any) -> None:
+    p.add_argument("--debug", action="store_true", default=default, help="show tracebacks")
+    p.add_argument("--strict", action="store_true", default=default, help="a plugin that fails to load is an error")
+    p.add_argument("-q", "--quiet", action="store_true", default=default, help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", default=default, help="print more detail")
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medmgen", description="Synthetic benchmark datasets with ground truth.")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
-    p.add_argument("--strict", action="store_true", help="a plugin that fails to load is an error")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    p.add_argument("-v", "--verbose", action="store_true", help="print more detail")
+    _global_options(p, False)
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, argparse.SUPPRESS)  # also accepted after the command
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add = sub.add_parser
+    sub.add_parser = lambda *a, **kw: _add(*a, parents=[common], **kw)  # type: ignore[method-assign]
 
     s = sub.add_parser("plugins", help="list installed plugins and what they register")
     s.add_argument("--json", action="store_true", help="machine-readable output")

@@ -27,20 +27,32 @@ def svg(fig: Any) -> str:
     return text[text.index("<svg"):]
 
 
-def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]]) -> str:
-    """Scatter of realized against target per quantity, with the identity line."""
+def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
+                       tolerances: Mapping[str, float] | None = None) -> str:
+    """Per quantity: realized against target (top) and the deviation with its tolerance band (bottom)."""
     plt = _plt()
-    fig, axes = plt.subplots(1, len(points), figsize=(4.2 * len(points), 3.8), squeeze=False)
-    for ax, (quantity, pts) in zip(axes[0], sorted(points.items()), strict=True):
+    tolerances = tolerances or {}
+    fig, axes = plt.subplots(2, len(points), figsize=(4.4 * len(points), 6.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 2]})
+    for col, (quantity, pts) in enumerate(sorted(points.items())):
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
+        top, bottom = axes[0][col], axes[1][col]
         hi = max(xs + ys) * 1.05 if xs else 1.0
-        ax.plot([0, hi], [0, hi], color="#999", lw=1, ls="--", label="target = realized")
-        ax.scatter(xs, ys, s=14, color="#1f6feb", alpha=0.8)
-        ax.set_xlabel(f"target {quantity}")
-        ax.set_ylabel(f"realized {quantity}")
-        ax.set_title(f"{quantity}: {len(pts)} planted patterns")
-        ax.legend(loc="upper left", fontsize=8)
+        top.plot([0, hi], [0, hi], color="#999", lw=1, ls="--", label="target = realized")
+        top.scatter(xs, ys, s=14, color="#1f6feb", alpha=0.8)
+        top.set_ylabel(f"realized {quantity}")
+        top.set_title(f"{quantity}: {len(pts)} planted patterns")
+        top.legend(loc="upper left", fontsize=8)
+        bottom.axhline(0, color="#999", lw=1)
+        tol = tolerances.get(quantity)
+        if tol is not None:
+            bottom.axhspan(-tol, tol, color="#1a7f37", alpha=0.12, label=f"tolerance ±{tol:g}")
+            bottom.legend(loc="upper left", fontsize=8)
+        bottom.scatter(xs, [y - x for x, y in pts], s=14, color="#cf222e", alpha=0.8)
+        bottom.set_xlabel(f"target {quantity}")
+        bottom.set_ylabel("realized − target")
+    fig.tight_layout()
     return svg(fig)
 
 
@@ -50,15 +62,15 @@ def convergence(iterations: Sequence[Mapping[str, Any]], limits: Mapping[str, fl
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     quantities = sorted({q for it in iterations for q in it["max_deviation"]})
     for q in quantities:
-        xs = [it["iteration"] for it in iterations if q in it["max_deviation"]]
+        xs = [it["iteration"] + 1 for it in iterations if q in it["max_deviation"]]
         ys = [max(it["max_deviation"][q], 1e-9) for it in iterations if q in it["max_deviation"]]
         line = ax.plot(xs, ys, marker="o", label=f"max {q} deviation")[0]
         if q in limits:
             ax.axhline(limits[q], color=line.get_color(), ls=":", lw=1, label=f"threshold ({q})")
     ax.set_yscale("log")
-    ax.set_xlabel("feedback iteration")
+    ax.set_xlabel("generation pass")
     ax.set_ylabel("max |realized - target|")
-    ax.set_xticks(range(len(iterations)))
+    ax.set_xticks(range(1, len(iterations) + 1))
     ax.legend(fontsize=8)
     return svg(fig)
 

@@ -42,9 +42,14 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
              f"<p>Seed <code>{spec.dataset.seed}</code>, {len(spec.blocks)} block(s), "
              f"{len(ledger.patterns)} planted pattern(s): {verdict}.</p>"]
     parts.append("<h2>Thresholds</h2>")
+    measured = [c for c in report["thresholds"] if c["measured"]]
     parts.append(_table(["threshold", "metric", "limit", "value", "held"], [
-        [c["name"], c["metric"], f"{c['op']} {c['limit']}", c["value"] if c["measured"] else "not measured",
-         "yes" if c["held"] else "NO"] for c in report["thresholds"]]))
+        [c["name"], c["metric"], f"{c['op']} {c['limit']}", c["value"], "yes" if c["held"] else "NO"]
+        for c in measured]))
+    idle = [c["name"] for c in report["thresholds"] if not c["measured"]]
+    if idle:
+        parts.append(f"<p><small>Not measured for this dataset (no metric applies): {html.escape(', '.join(idle))}"
+                     "</small></p>")
     parts.append("<h2>Blocks</h2>")
     parts.append(_table(["block", "modality", "generator", "rows"], [
         [name, b["modality"], b["generator"], ", ".join(f"{k}: {v:,}" for k, v in b["rows"].items())]
@@ -54,14 +59,14 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
         t, r = p.target(), p.realized()
         if t is not None and r is not None and p.quantity:
             points.setdefault(p.quantity, []).append((t, r))
+    limits = {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
     if points:
-        parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points) + "</figure>")
+        parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points, limits) + "</figure>")
     if report["iterations"]:
-        limits = {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
-        parts.append("<h2>Feedback iterations</h2><figure>" + plots.convergence(report["iterations"], limits)
+        parts.append("<h2>Feedback passes</h2><figure>" + plots.convergence(report["iterations"], limits)
                      + "</figure>")
-        parts.append(_table(["iteration", "max deviation", "thresholds held"], [
-            [it["iteration"], ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
+        parts.append(_table(["pass", "max deviation", "thresholds held"], [
+            [it["iteration"] + 1, ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
              "yes" if it["held"] else "no"] for it in report["iterations"]]))
     for evaluator, title, body in figures:
         parts.append(f"<h2>{html.escape(title)}</h2><p><small>evaluator <code>{html.escape(evaluator)}</code>"
@@ -77,7 +82,8 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     rows = []
     for p in ledger.patterns[:LEDGER_ROWS]:
         d = pattern_to_dict(p)
-        body = {k: v for k, v in d.items() if k not in ("id", "block", "kind", "status", "history")}
+        skip = {"id", "block", "kind", "status", "history", p.target_field, p.realized_field}
+        body = {k: v for k, v in d.items() if k not in skip}
         rows.append([p.id, p.kind, p.status, p.target() if p.target() is not None else "",
                      p.realized() if p.realized() is not None else "", _short(body)])
     parts.append(_table(["id", "kind", "status", "target", "realized", "fields"], rows))
