@@ -83,9 +83,11 @@ def generate(
 
 
 def _from_result(result: RunResult, registry: Registry, out: str | Path | None, force: bool) -> Dataset:
-    path = write_package(result, Path(out), registry, force=force) if out is not None else None
+    if out is not None:  # tables are read back from the package lazily, not held in memory
+        path = write_package(result, Path(out), registry, force=force)
+        return Dataset(result.spec, result.ledger, result.report, block_files(path), path)
     tables = {name: dict(r.data.tables()) for name, r in result.blocks.items()}
-    return Dataset(result.spec, result.ledger, result.report, tables, path)
+    return Dataset(result.spec, result.ledger, result.report, tables, None)
 
 
 def load(directory: str | Path, *, registry: Registry | None = None) -> Dataset:

@@ -59,6 +59,13 @@ class BlockData(Protocol):
         ...
 
 
+# Optional methods of BlockData, looked up with getattr:
+#   rows() -> Mapping[str, int]          rows per part without materialising tables()
+#   write_parquet(directory, block)      write the Parquet parts itself (e.g. chunk by chunk,
+#                                        so memory stays bounded); then tables() is only called
+#                                        when an evaluator or the Python API asks for a table.
+
+
 @frozen
 class TableData:
     """A block that is one Arrow table and nothing else."""
@@ -76,6 +83,9 @@ class TableData:
 class BlockContext:
     """Everything a generator may use besides its block spec.
 
+    ``source`` names the spec file, for errors found while generating
+    (``InputError.one(ctx.source, f"blocks.{ctx.block}.source", ...)``).
+
     ``effective`` maps a pattern id to the target the feedback controller currently
     asks the generator to aim for (equal to the spec's target on the first pass).
     """
@@ -83,6 +93,7 @@ class BlockContext:
     block: str
     root_seed: int
     spec_dir: Path
+    source: str = "spec"
     iteration: int = 0
     effective: Mapping[str, float] = attrs.field(factory=dict)
     workers: int = 1

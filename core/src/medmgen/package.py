@@ -118,8 +118,12 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
         data = tmp / "data"
         data.mkdir()
         for name, block in result.blocks.items():
-            for part, table in block.data.tables().items():
-                write_parquet(table, data / (f"{name}.{part}.parquet" if part else f"{name}.parquet"))
+            own_writer = getattr(block.data, "write_parquet", None)
+            if callable(own_writer):
+                own_writer(data, name)
+            else:
+                for part, table in block.data.tables().items():
+                    write_parquet(table, data / (f"{name}.{part}.parquet" if part else f"{name}.parquet"))
             block.data.write_extra(data, name)
         (tmp / "spec.toml").write_text(result.spec.to_toml())
         (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))

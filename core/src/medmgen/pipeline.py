@@ -132,8 +132,8 @@ def run(
             cls = registry.generator(block.modality, block.generator)
             assert cls is not None
             gens[name] = cls()
-            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, workers=workers,
-                               progress=progress)
+            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
+                               workers=workers, progress=progress)
             with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
                 plans[name] = list(gens[name].plan(block, ctx))
     all_planned = [p for plan in plans.values() for p in plan]
@@ -146,8 +146,8 @@ def run(
     for it in range(max_iter):
         results = {}
         for name, block in spec.blocks.items():
-            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, iteration=it,
-                               effective=effective, workers=workers, progress=progress)
+            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
+                               iteration=it, effective=effective, workers=workers, progress=progress)
             gen = gens[name]
             task = progress.task(f"{name}: pass {it + 1}", total=1)
             with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):
@@ -175,7 +175,7 @@ def run(
 
     tolerances = _tolerances(spec)
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
-    tables = {name: dict(r.data.tables()) for name, r in results.items()}
+    tables = LazyTables(results)
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
         metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against),
@@ -193,7 +193,7 @@ def run(
         "iterations": iterations,
         "metrics": metrics,
         "blocks": {name: {"modality": b.modality, "generator": b.generator,
-                          "rows": {part or "main": t.num_rows for part, t in tables[name].items()}}
+                          "rows": {part or "main": n for part, n in block_rows(results[name].data).items()}}
                    for name, b in spec.blocks.items()},
         "cost": {"stages": cost.stages},
     }
@@ -205,6 +205,33 @@ def _set_threads(workers: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+
+
+class LazyTables(Mapping[str, Mapping[str, Any]]):
+    """Each block's tables, materialised only when an evaluator asks for them."""
+
+    def __init__(self, results: Mapping[str, BlockResult]) -> None:
+        self._results = results
+        self._cache: dict[str, Mapping[str, Any]] = {}
+
+    def __getitem__(self, block: str) -> Mapping[str, Any]:
+        if block not in self._cache:
+            self._cache[block] = dict(self._results[block].data.tables())
+        return self._cache[block]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+
+def block_rows(data: Any) -> dict[str, int]:
+    """Rows per part, from ``data.rows()`` when the block offers it (no materialising)."""
+    rows = getattr(data, "rows", None)
+    if callable(rows):
+        return dict(rows())
+    return {part: t.num_rows for part, t in data.tables().items()}
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:
