@@ -1,0 +1,509 @@
+"""Every numba kernel of the transaction modality.
+
+Transactions are CSR arrays: ``offsets`` (int64, ``n + 1``) and ``items`` (int32, ids
+sorted within each transaction). Kernels draw no randomness of their own: they take a
+uint64 seed word (from :func:`medmgen.seeds.state_words`) and run splitmix64 streams
+derived from it, one stream per record or per (pattern, chunk), so a record's content
+depends only on its own stream and its planted items.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+njit = numba.njit(cache=True, nogil=True)
+
+
+@njit
+def mix64(z: np.uint64) -> np.uint64:
+    """The splitmix64 finaliser."""
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit
+def substream(seed: np.uint64, index: int) -> np.uint64:
+    """The starting state of stream ``index`` under ``seed`` (hashed, so streams do not overlap)."""
+    return mix64(seed ^ mix64(np.uint64(index) * _GAMMA + _GAMMA))
+
+
+@njit
+def next_unit(state: np.uint64) -> tuple[np.uint64, float]:
+    """Advance a splitmix64 state; return it and a uniform double in [0, 1)."""
+    state = state + _GAMMA
+    return state, float(mix64(state) >> np.uint64(11)) * _UNIT
+
+
+@njit
+def alias_draw(x: float, prob: np.ndarray, alias: np.ndarray) -> int:
+    """An index drawn from a Vose alias table with one uniform ``x``."""
+    n = prob.size
+    t = x * n
+    i = int(t)
+    if i >= n:
+        i = n - 1
+    return i if t - i < prob[i] else alias[i]
+
+
+@njit
+def build_alias(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vose's alias table of non-negative ``weights`` (positive sum)."""
+    n = weights.size
+    p = weights * (n / weights.sum())
+    prob = np.zeros(n, dtype=np.float64)
+    alias = np.arange(n, dtype=np.int64)
+    small = np.empty(n, dtype=np.int64)
+    large = np.empty(n, dtype=np.int64)
+    ns = 0
+    nl = 0
+    for i in range(n):
+        if p[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        nl -= 1
+        g = large[nl]
+        prob[s] = p[s]
+        alias[s] = g
+        p[g] = (p[g] + p[s]) - 1.0
+        if p[g] < 1.0:
+            small[ns] = g
+            ns += 1
+        else:
+            large[nl] = g
+            nl += 1
+    for k in range(nl):
+        prob[large[k]] = 1.0
+    for k in range(ns):
+        if p[small[k]] > 0.0:
+            prob[small[k]] = 1.0
+    return prob, alias
+
+
+@njit
+def split_counts(full: int, total: int, sizes: np.ndarray, seed: np.uint64) -> tuple[np.ndarray, np.ndarray]:
+    """Spread ``total`` carriers of a pattern over chunks of ``sizes`` records, exactly.
+
+    Carriers are drawn one by one without replacement (a Fenwick tree over the records
+    left in each chunk), so the split is multivariate hypergeometric and nested: the
+    first ``k`` draws are the same for every ``total >= k``. The first ``full`` carriers
+    take the whole pattern, the rest its head (a rule's antecedent alone).
+    """
+    nc = sizes.size
+    tree = np.zeros(nc + 1, dtype=np.int64)
+    for c in range(nc):
+        i = c + 1
+        while i <= nc:
+            tree[i] += sizes[c]
+            i += i & -i
+    remaining = sizes.sum()
+    top = 1
+    while top * 2 <= nc:
+        top *= 2
+    cf = np.zeros(nc, dtype=np.int64)
+    ct = np.zeros(nc, dtype=np.int64)
+    state = seed
+    for k in range(total):
+        state, x = next_unit(state)
+        r = int(x * remaining)
+        if r >= remaining:
+            r = remaining - 1
+        pos = 0
+        mask = top
+        while mask > 0:
+            nxt = pos + mask
+            if nxt <= nc and tree[nxt] <= r:
+                pos = nxt
+                r -= tree[nxt]
+            mask >>= 1
+        i = pos + 1
+        while i <= nc:
+            tree[i] -= 1
+            i += i & -i
+        remaining -= 1
+        ct[pos] += 1
+        if k < full:
+            cf[pos] += 1
+    return cf, ct
+
+
+@njit
+def plant_chunk(
+    rows: int,
+    unit_offsets: np.ndarray,
+    unit_items: np.ndarray,
+    head_len: np.ndarray,
+    full: np.ndarray,
+    total: np.ndarray,
+    seed: np.uint64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The planted items of each record of one chunk (CSR, unsorted, may repeat ids).
+
+    Unit ``u`` goes into ``total[u]`` distinct records drawn by rejection from its own
+    stream (nested in ``total[u]``); the first ``full[u]`` get all its items, the rest
+    its first ``head_len[u]`` items.
+    """
+    n_units = unit_offsets.size - 1
+    stamp = np.zeros(rows, dtype=np.int64)
+    pos = np.empty(total.sum(), dtype=np.int64)
+    counts = np.zeros(rows + 1, dtype=np.int64)
+    k = 0
+    for u in range(n_units):
+        state = substream(seed, u)
+        size = unit_offsets[u + 1] - unit_offsets[u]
+        for i in range(total[u]):
+            while True:
+                state, x = next_unit(state)
+                r = int(x * rows)
+                if r >= rows:
+                    r = rows - 1
+                if stamp[r] != u + 1:
+                    break
+            stamp[r] = u + 1
+            pos[k] = r
+            k += 1
+            counts[r + 1] += size if i < full[u] else head_len[u]
+    offsets = np.cumsum(counts)
+    out = np.empty(offsets[rows], dtype=np.int32)
+    fill = offsets[:rows].copy()
+    k = 0
+    for u in range(n_units):
+        for i in range(total[u]):
+            r = pos[k]
+            k += 1
+            stop = unit_offsets[u + 1] if i < full[u] else unit_offsets[u] + head_len[u]
+            for j in range(unit_offsets[u], stop):
+                out[fill[r]] = unit_items[j]
+                fill[r] += 1
+    return offsets, out
+
+
+@njit
+def fill_chunk(
+    rows: int,
+    seed: np.uint64,
+    len_prob: np.ndarray,
+    len_alias: np.ndarray,
+    len_values: np.ndarray,
+    pop_prob: np.ndarray,
+    pop_alias: np.ndarray,
+    positive: np.ndarray,
+    planted_offsets: np.ndarray,
+    planted_items: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One chunk of transactions: planted items plus background up to the drawn length.
+
+    Record ``r`` draws its length ``L`` from its own stream, keeps its distinct planted
+    items (``d`` of them), then adds ``max(L - d, 0)`` distinct background ids drawn from
+    the popularity alias table (id ``i + 1`` for entry ``i``), at most as many as ids of
+    positive weight are left. Items are sorted within each transaction.
+    """
+    n_items = pop_prob.size
+    n_positive = 0
+    for i in range(1, n_items + 1):
+        if positive[i]:
+            n_positive += 1
+    stamp = np.zeros(n_items + 1, dtype=np.int32)
+    states = np.empty(rows, dtype=np.uint64)
+    want = np.empty(rows, dtype=np.int64)
+    counts = np.zeros(rows + 1, dtype=np.int64)
+    for r in range(rows):
+        state, x = next_unit(substream(seed, r))
+        length = len_values[alias_draw(x, len_prob, len_alias)]
+        d = 0
+        dp = 0
+        for j in range(planted_offsets[r], planted_offsets[r + 1]):
+            it = planted_items[j]
+            if stamp[it] != r + 1:
+                stamp[it] = r + 1
+                d += 1
+                if positive[it]:
+                    dp += 1
+        b = length - d if length > d else 0
+        if b > n_positive - dp:
+            b = n_positive - dp
+        states[r] = state
+        want[r] = b
+        counts[r + 1] = d + b
+    offsets = np.cumsum(counts)
+    out = np.empty(offsets[rows], dtype=np.int32)
+    for r in range(rows):
+        mark = rows + r + 1
+        w = offsets[r]
+        for j in range(planted_offsets[r], planted_offsets[r + 1]):
+            it = planted_items[j]
+            if stamp[it] != mark:
+                stamp[it] = mark
+                out[w] = it
+                w += 1
+        state = states[r]
+        for _ in range(want[r]):
+            while True:
+                state, x = next_unit(state)
+                it = alias_draw(x, pop_prob, pop_alias) + 1
+                if stamp[it] != mark:
+                    break
+            stamp[it] = mark
+            out[w] = it
+            w += 1
+        lo = offsets[r]
+        for a in range(lo + 1, w):
+            v = out[a]
+            b = a - 1
+            while b >= lo and out[b] > v:
+                out[b + 1] = out[b]
+                b -= 1
+            out[b + 1] = v
+    return offsets, out
+
+
+@njit
+def count_sets(
+    offsets: np.ndarray,
+    items: np.ndarray,
+    start: int,
+    stop: int,
+    n_items: int,
+    set_offsets: np.ndarray,
+    set_items: np.ndarray,
+    anchors: np.ndarray,
+) -> np.ndarray:
+    """How many transactions in ``[start, stop)`` contain each set.
+
+    Sets are indexed by one anchor item each (pick the rarest): a transaction only
+    checks the sets anchored at its own items, so cost is about items x sets per anchor.
+    """
+    n_sets = set_offsets.size - 1
+    by_anchor = np.zeros(n_items + 2, dtype=np.int64)
+    for s in range(n_sets):
+        by_anchor[anchors[s] + 1] += 1
+    by_anchor = np.cumsum(by_anchor)
+    order = np.empty(n_sets, dtype=np.int64)
+    fill = by_anchor[: n_items + 1].copy()
+    for s in range(n_sets):
+        order[fill[anchors[s]]] = s
+        fill[anchors[s]] += 1
+    stamp = np.zeros(n_items + 1, dtype=np.int64)
+    counts = np.zeros(n_sets, dtype=np.int64)
+    for t in range(start, stop):
+        for j in range(offsets[t], offsets[t + 1]):
+            stamp[items[j]] = t + 1
+        for j in range(offsets[t], offsets[t + 1]):
+            x = items[j]
+            for q in range(by_anchor[x], by_anchor[x + 1]):
+                s = order[q]
+                ok = True
+                for m in range(set_offsets[s], set_offsets[s + 1]):
+                    if stamp[set_items[m]] != t + 1:
+                        ok = False
+                        break
+                if ok:
+                    counts[s] += 1
+    return counts
+
+
+@njit
+def pair_counts(offsets: np.ndarray, items: np.ndarray, start: int, stop: int, dense: np.ndarray,
+                out: np.ndarray) -> None:
+    """Add co-occurrence counts of frequent items in ``[start, stop)`` to ``out[a, b]``, ``a < b``.
+
+    ``dense[id]`` is the item's index among the frequent items (increasing with the id),
+    or -1; items are sorted within transactions, so pairs come out with ``a < b``.
+    """
+    buf = np.empty(out.shape[0], dtype=np.int64)
+    for t in range(start, stop):
+        k = 0
+        for j in range(offsets[t], offsets[t + 1]):
+            d = dense[items[j]]
+            if d >= 0:
+                buf[k] = d
+                k += 1
+        for a in range(k):
+            row = buf[a]
+            for b in range(a + 1, k):
+                out[row, buf[b]] += 1
+
+
+@njit
+def _digits(v: int) -> int:
+    n = 1
+    while v >= 10:
+        v //= 10
+        n += 1
+    return n
+
+
+@njit
+def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """SPMF/FIMI text of transactions ``[start, stop)``: ids separated by spaces, one line each."""
+    size = 0
+    for t in range(start, stop):
+        lo = offsets[t]
+        hi = offsets[t + 1]
+        for j in range(lo, hi):
+            size += _digits(items[j]) + 1
+        if hi == lo:
+            size += 1
+    buf = np.empty(size, dtype=np.uint8)
+    w = 0
+    for t in range(start, stop):
+        lo = offsets[t]
+        hi = offsets[t + 1]
+        for j in range(lo, hi):
+            v = items[j]
+            n = _digits(v)
+            for k in range(n - 1, -1, -1):
+                buf[w + k] = 48 + v % 10
+                v //= 10
+            w += n
+            buf[w] = 32 if j < hi - 1 else 10
+            w += 1
+        if hi == lo:
+            buf[w] = 10
+            w += 1
+    return buf
+
+
+@njit
+def quantities_chunk(
+    offsets: np.ndarray,
+    items: np.ndarray,
+    seed: np.uint64,
+    low: int,
+    high: int,
+    n_items: int,
+    set_offsets: np.ndarray,
+    set_items: np.ndarray,
+    set_quantity: np.ndarray,
+) -> np.ndarray:
+    """A quantity per item occurrence of one chunk.
+
+    Uniform in ``low..high`` from the record's own stream; then, for every set ``s``
+    the transaction holds entirely, its items get ``set_quantity[s]`` instead (the
+    largest one when several sets share an item). Cost is records x sets.
+    """
+    rows = offsets.size - 1
+    out = np.empty(items.size, dtype=np.int32)
+    where = np.full(n_items + 1, -1, dtype=np.int64)
+    boosted = np.zeros(n_items + 1, dtype=np.int64)
+    span = high - low + 1
+    for r in range(rows):
+        state = substream(seed, r)
+        for j in range(offsets[r], offsets[r + 1]):
+            state, x = next_unit(state)
+            k = int(x * span)
+            if k >= span:
+                k = span - 1
+            out[j] = low + k
+            where[items[j]] = j
+        for s in range(set_offsets.size - 1):
+            whole = True
+            for m in range(set_offsets[s], set_offsets[s + 1]):
+                if where[set_items[m]] < offsets[r]:
+                    whole = False
+                    break
+            if not whole:
+                continue
+            for m in range(set_offsets[s], set_offsets[s + 1]):
+                j = where[set_items[m]]
+                if boosted[set_items[m]] != r + 1:
+                    boosted[set_items[m]] = r + 1
+                    out[j] = set_quantity[s]
+                elif out[j] < set_quantity[s]:
+                    out[j] = set_quantity[s]
+    return out
+
+
+@njit
+def set_utilities(
+    offsets: np.ndarray,
+    items: np.ndarray,
+    quantities: np.ndarray,
+    profits: np.ndarray,
+    start: int,
+    stop: int,
+    n_items: int,
+    set_offsets: np.ndarray,
+    set_items: np.ndarray,
+) -> np.ndarray:
+    """Utility of each set in ``[start, stop)``: over transactions holding it entirely,
+    the sum of quantity x ``profits[id]`` of its items."""
+    n_sets = set_offsets.size - 1
+    where = np.full(n_items + 1, -1, dtype=np.int64)
+    out = np.zeros(n_sets, dtype=np.int64)
+    for t in range(start, stop):
+        for j in range(offsets[t], offsets[t + 1]):
+            where[items[j]] = j
+        for s in range(n_sets):
+            total = 0
+            for m in range(set_offsets[s], set_offsets[s + 1]):
+                j = where[set_items[m]]
+                if j < offsets[t]:
+                    total = -1
+                    break
+                total += quantities[j] * profits[set_items[m]]
+            if total > 0:
+                out[s] += total
+    return out
+
+
+@njit
+def spmf_utility_text(offsets: np.ndarray, items: np.ndarray, quantities: np.ndarray, profits: np.ndarray,
+                      start: int, stop: int) -> np.ndarray:
+    """SPMF utility format of ``[start, stop)``: ``ids:transaction utility:item utilities``."""
+    size = 0
+    for t in range(start, stop):
+        tu = 0
+        for j in range(offsets[t], offsets[t + 1]):
+            u = quantities[j] * profits[items[j]]
+            tu += u
+            size += _digits(items[j]) + _digits(u) + 2
+        size += _digits(tu) + 1
+        if offsets[t + 1] == offsets[t]:
+            size += 2
+    buf = np.empty(size, dtype=np.uint8)
+    w = 0
+    for t in range(start, stop):
+        lo = offsets[t]
+        hi = offsets[t + 1]
+        tu = 0
+        for j in range(lo, hi):
+            tu += quantities[j] * profits[items[j]]
+            w = _put(buf, w, items[j])
+            buf[w] = 32 if j < hi - 1 else 58
+            w += 1
+        if hi == lo:
+            buf[w] = 58
+            w += 1
+        w = _put(buf, w, tu)
+        buf[w] = 58
+        w += 1
+        for j in range(lo, hi):
+            w = _put(buf, w, quantities[j] * profits[items[j]])
+            buf[w] = 32 if j < hi - 1 else 10
+            w += 1
+        if hi == lo:
+            buf[w] = 10
+            w += 1
+    return buf
+
+
+@njit
+def _put(buf: np.ndarray, w: int, v: int) -> int:
+    n = _digits(v)
+    for k in range(n - 1, -1, -1):
+        buf[w + k] = 48 + v % 10
+        v //= 10
+    return w + n
