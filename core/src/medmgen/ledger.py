@@ -72,6 +72,33 @@ class Pattern:
 
 
 @frozen(kw_only=True)
+class Drift(Pattern):
+    """A planted change of a pattern's target (``changes``, e.g. support) at a record index.
+
+    Owned by the core so every modality shares one ``drift`` kind.
+
+    Records ``0..at-1`` aim at ``target_before`` (``at`` is the first record starting at
+    ``at_time`` or later when the spec gave a time); records from ``at + width`` on aim at
+    ``target_after``; a gradual change ramps linearly over the ``width`` records between.
+    Realized supports are counted exactly per segment.
+    """
+
+    kind = "drift"
+
+    pattern: str
+    changes: str = "support"
+    shape: str = "abrupt"
+    at: int
+    at_time: int | None = None
+    width: int = 0
+    target_before: float
+    target_after: float
+    realized_before: float | None = None
+    realized_during: float | None = None
+    realized_after: float | None = None
+
+
+@frozen(kw_only=True)
 class Ledger:
     """All patterns of one dataset package."""
 

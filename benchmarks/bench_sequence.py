@@ -1,0 +1,148 @@
+"""Sequence benchmark: MEDM-GEN's ``planted`` sequence generator beside IBM Quest's seq mode, in one run.
+
+Shape C10T2.5S4I1.25 (10 itemsets per sequence, 2.5 items per itemset, 10,000 items) at
+10^5 and 10^6 sequences (``--sizes 5,6``):
+
+- Quest: ``gen seq -ncust D/1000 -slen 10 -tlen 2.5 -seq.patlen 4 -lit.patlen 1.25 -ascii``,
+  built from ``--quest-src`` (copied to a temporary directory, ``make``) and timed as a
+  whole process. Items are counted from its ``.data`` file after the clock stops.
+- Ours: ``medmgen.generate`` of the same shape (1 + Poisson(9) itemsets, 1 + Poisson(1.5)
+  items per itemset) with 100 random sequential patterns (2-6 itemsets of 1-2 items,
+  support 0.5-2 %), in a fresh subprocess after a small warm-up (numba's cache loaded),
+  timed around the call: every feedback pass, the exact ledger (support counting and the
+  accidental-pattern miner), ``<block>.txt`` (SPMF) and ``<block>.parquet``.
+
+Prints wall time, items/s, the ratio ours/Quest, time(10^6)/time(10^5) for both, peak RSS
+(``/usr/bin/time``) and our ledger's largest support deviation; writes
+``benchmarks/results/bench_sequence.json``.
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_sequence.py [--sizes 5,6] [--quest-src DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+QUEST_SRC = ROOT.parent / "shared" / "anchors" / "quest"
+RESULTS = ROOT / "benchmarks" / "results" / "bench_sequence.json"
+
+CHILD = r"""
+import json, sys, tempfile, time
+from pathlib import Path
+import medmgen
+spec, out = json.loads(sys.argv[1]), Path(sys.argv[2])
+warm = json.loads(json.dumps(spec)); warm["blocks"]["clicks"]["records"] = 2000
+with tempfile.TemporaryDirectory() as tmp:
+    medmgen.generate(warm, out=Path(tmp) / "warm")
+t = time.perf_counter()
+ds = medmgen.generate(spec, out=out, force=True)
+seconds = time.perf_counter() - t
+m = ds.report["metrics"]["blocks"]["clicks"]
+print(json.dumps({"seconds": seconds, "items": m["items"], "itemsets": m["itemsets"],
+                  "passes": len(ds.report["iterations"]), "passed": ds.report["passed"],
+                  "planted": len(ds.ledger.patterns), "accidental": len(ds.ledger.accidental),
+                  "max_support_deviation": ds.report["metrics"]["spec_error"]["max_support_deviation"],
+                  "stages": ds.report["cost"]["stages"],
+                  "bytes": {p.name: p.stat().st_size for p in (out / "data").iterdir()}}))
+"""
+
+
+def spec(records: int) -> dict[str, Any]:
+    """C10T2.5S4I1.25 over 10,000 items, 100 planted sequential patterns."""
+    return {
+        "dataset": {"name": f"c10t2.5-{records}", "seed": 1},
+        "blocks": {"clicks": {
+            "modality": "sequence", "records": records, "items": 10_000,
+            "itemsets": {"distribution": "poisson", "mean": 10.0},
+            "itemset_size": {"distribution": "poisson", "mean": 2.5},
+            "random_sequential_patterns": {"count": 100, "length": [2, 6], "itemset_size": [1, 2],
+                                           "support": [0.005, 0.02]},
+        }},
+    }
+
+
+def timed(cmd: list[str], **kw: Any) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run ``cmd`` under ``/usr/bin/time``: wall seconds, peak RSS (MiB), the process."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as fh:
+        start = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", fh.name, *cmd], capture_output=True, text=True,
+                              **kw)
+        wall = time.perf_counter() - start
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        rss = int(fh.read().strip().splitlines()[-1]) / 1024
+    return wall, rss, proc
+
+
+def ours(records: int, out: Path) -> dict[str, Any]:
+    wall, rss, proc = timed([sys.executable, "-c", CHILD, json.dumps(spec(records)), str(out)])
+    run = json.loads(proc.stdout.strip().splitlines()[-1])
+    run.update(process_s=wall, peak_rss_mb=rss, items_per_s=run["items"] / run["seconds"])
+    shutil.rmtree(out, ignore_errors=True)
+    return run
+
+
+def build_quest(src: Path, work: Path) -> Path:
+    shutil.copytree(src, work / "quest")
+    subprocess.run(["make"], cwd=work / "quest", check=True, capture_output=True)
+    return work / "quest" / "gen"
+
+
+def quest(gen: Path, records: int, work: Path) -> dict[str, Any]:
+    wall, rss, _ = timed([str(gen), "seq", "-ncust", f"{records / 1000:g}", "-slen", "10", "-tlen", "2.5",
+                          "-seq.patlen", "4", "-lit.patlen", "1.25", "-fname", "C10", "-ascii"], cwd=work)
+    items = itemsets = 0
+    with open(work / "C10.data") as f:
+        for line in f:
+            itemsets += 1
+            items += int(line.split(maxsplit=3)[2])
+    for p in work.glob("C10.*"):
+        p.unlink()
+    return {"seconds": wall, "peak_rss_mb": rss, "items": items, "itemsets": itemsets, "items_per_s": items / wall}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="5,6", help="powers of ten of sequences (default 5,6)")
+    ap.add_argument("--quest-src", type=Path, default=QUEST_SRC)
+    args = ap.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    sizes = [10 ** int(x) for x in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        gen = build_quest(args.quest_src, work)
+        for n in sizes:
+            q = quest(gen, n, work)
+            o = ours(n, work / f"ours-{n}")
+            rows.append({"records": n, "quest": q, "ours": o, "ratio_items_per_s": o["items_per_s"] / q["items_per_s"]})
+            print(f"C10T2.5S4I1.25 D={n:>9,}: ours {o['seconds']:7.2f} s {o['items']:>11,} items "
+                  f"{o['items_per_s'] / 1e6:6.2f} M items/s ({o['passes']} pass(es), max dev "
+                  f"{o['max_support_deviation']:.1e}, {o['accidental']} accidental, {o['peak_rss_mb']:.0f} MiB) | "
+                  f"Quest {q['seconds']:6.2f} s {q['items']:>11,} items {q['items_per_s'] / 1e6:6.2f} M items/s "
+                  f"({q['peak_rss_mb']:.0f} MiB) | ratio {rows[-1]['ratio_items_per_s']:.1f}x", flush=True)
+    for a, b in itertools.pairwise(rows):
+        k = b["records"] / a["records"]
+        print(f"scaling x{k:g}: ours time x{b['ours']['seconds'] / a['ours']['seconds']:.2f}, "
+              f"Quest time x{b['quest']['seconds'] / a['quest']['seconds']:.2f}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
+                                   f"{platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
+                                   "rows": rows}, indent=1) + "\n")
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

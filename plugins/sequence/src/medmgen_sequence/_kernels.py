@@ -1,0 +1,677 @@
+"""Every numba kernel of the sequence modality.
+
+Data layout (CSR): sequence ``s`` owns itemsets ``seq_off[s]:seq_off[s+1]``; itemset ``t``
+owns items ``set_off[t]:set_off[t+1]`` of ``items`` (sorted, distinct). Offsets are
+global for a whole block.
+
+Randomness is counter-based: a value is a hash of an explicit 64-bit key (from
+:func:`medmgen.seeds.state_words`) and its coordinates (sequence index, position, slot).
+Kernels never hold generator state, so a chunk's output depends only on the key and the
+global indices it covers, never on chunking or worker count.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+UNBOUNDED = 2**30  # max_gap meaning "no limit"
+
+
+@numba.njit(cache=True, inline="always")
+def mix(z: np.uint64) -> np.uint64:
+    """splitmix64 finaliser of ``z + golden``."""
+    z = z + _GOLDEN
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@numba.njit(cache=True, inline="always")
+def _unit(h: np.uint64) -> float:
+    return float(h >> _S11) * _TO_UNIT
+
+
+@numba.njit(cache=True, inline="always")
+def uniform(key: np.uint64, a: int, b: int, c: int) -> float:
+    """A uniform in [0, 1) addressed by ``key`` and three coordinates."""
+    return _unit(mix(mix(mix(key ^ np.uint64(a)) ^ np.uint64(b)) ^ np.uint64(c)))
+
+
+@numba.njit(cache=True, inline="always")
+def _draw(cdf: np.ndarray, u: float) -> int:
+    """Index ``k`` with ``cdf[k-1] <= u < cdf[k]`` (inverse-CDF draw)."""
+    lo, hi = 0, cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u < cdf[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@numba.njit(cache=True)
+def draw_counts(key: np.uint64, lo: int, hi: int, stream: int, cdf: np.ndarray) -> np.ndarray:
+    """Counts ``1..len(cdf)`` for records ``lo..hi-1``, drawn from ``cdf``."""
+    out = np.empty(hi - lo, np.int32)
+    for s in range(lo, hi):
+        out[s - lo] = 1 + _draw(cdf, uniform(key, s, stream, 0))
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def _feistel(key: np.uint64, x: np.uint64, half: int) -> np.uint64:
+    """A keyed bijection of ``[0, 4**half)``: six Feistel rounds over two ``half``-bit halves."""
+    mask = (np.uint64(1) << np.uint64(half)) - np.uint64(1)
+    left = x >> np.uint64(half)
+    right = x & mask
+    for r in range(6):
+        f = mix(key ^ (right + (np.uint64(r) << np.uint64(40)))) & mask
+        left, right = right, left ^ f
+    return (left << np.uint64(half)) | right
+
+
+@numba.njit(cache=True)
+def permutation_prefix(key: np.uint64, n: int, count: int, allowed: np.ndarray) -> np.ndarray:
+    """The first ``count`` values of a keyed pseudo-random permutation of ``0..n-1``.
+
+    Cycle-walking a Feistel bijection of the smallest ``4**half >= n``: prefixes are
+    nested, so the sample of ``count + 1`` contains the sample of ``count``. With a
+    non-empty boolean ``allowed``, values where it is false are skipped (fewer than
+    ``count`` come back when fewer are allowed).
+    """
+    half = 1
+    while (1 << (2 * half)) < n:
+        half += 1
+    out = np.empty(count, np.int64)
+    m = 0
+    i = 0
+    while m < count and i < n:
+        x = _feistel(key, np.uint64(i), half)
+        while x >= np.uint64(n):
+            x = _feistel(key, x, half)
+        i += 1
+        if allowed.shape[0] == 0 or allowed[x]:
+            out[m] = np.int64(x)
+            m += 1
+    return out[:m]
+
+
+@numba.njit(cache=True, inline="always")
+def _geometric(u: float, mean: float) -> int:
+    """A gap ``>= 1`` with the given mean (geometric distribution) from a uniform."""
+    if mean <= 1.0:
+        return 1
+    return 1 + int(np.log(1.0 - u) / np.log(1.0 - 1.0 / mean))
+
+
+@numba.njit(cache=True)
+def sequence_times(tkey: np.uint64, s: int, length: int, kind: int, interval: int, burst: float, pause: int,
+                   out: np.ndarray) -> None:
+    """Times of sequence ``s``'s itemsets into ``out[:length]``: 0 first, then kind 1 regular,
+    2 geometric gaps of mean ``interval``, 3 bursts (gap 1; a new burst with probability
+    ``1/burst`` after a geometric pause of mean ``pause``); kind 0 leaves zeros."""
+    t = 0
+    hs = mix(tkey ^ np.uint64(s))
+    for p in range(length):
+        if p > 0 and kind != 0:
+            if kind == 1:
+                t += interval
+            else:
+                hp = mix(hs ^ np.uint64(p))
+                u = _unit(mix(hp))
+                if kind == 2:
+                    t += _geometric(u, interval)
+                elif u * burst < 1.0:
+                    t += _geometric(_unit(mix(hp ^ np.uint64(1))), pause)
+                else:
+                    t += 1
+        out[p] = t
+
+
+@numba.njit(cache=True)
+def sequence_starts(key: np.uint64, n: int, arrival: int) -> np.ndarray:
+    """Start time of each of ``n`` sequences: 0, then geometric gaps of mean ``arrival`` (0: all start at 0)."""
+    out = np.zeros(n, np.int64)
+    if arrival == 0:
+        return out
+    for s in range(1, n):
+        out[s] = out[s - 1] + _geometric(uniform(key, s, 0, 0), arrival)
+    return out
+
+
+@numba.njit(cache=True)
+def draw_times(tkey: np.uint64, seq_off: np.ndarray, kind: int, interval: int, burst: float,
+               pause: int) -> np.ndarray:
+    """Times of every itemset of the sequences in ``seq_off`` (global offsets, sequence 0 first)."""
+    out = np.zeros(seq_off[-1], np.int64)
+    for s in range(seq_off.shape[0] - 1):
+        sequence_times(tkey, s, seq_off[s + 1] - seq_off[s], kind, interval, burst, pause, out[seq_off[s]:])
+    return out
+
+
+@numba.njit(cache=True)
+def window_feasible(tkey: np.uint64, lengths: np.ndarray, k: int, min_gap: int, window: int, kind: int,
+                    interval: int, burst: float, pause: int) -> np.ndarray:
+    """Which sequences (lengthened to the span if shorter) can hold ``k`` itemsets ``min_gap``
+    apart within ``window`` time units."""
+    need = 1 + (k - 1) * min_gap
+    longest = need
+    for s in range(lengths.shape[0]):
+        longest = max(longest, lengths[s])
+    buf = np.empty(longest, np.int64)
+    out = np.zeros(lengths.shape[0], np.bool_)
+    for s in range(lengths.shape[0]):
+        length = max(lengths[s], need)
+        sequence_times(tkey, s, length, kind, interval, burst, pause, buf)
+        for p in range(length - need + 1):
+            if buf[p + need - 1] - buf[p] <= window:
+                out[s] = True
+                break
+    return out
+
+
+@numba.njit(cache=True)
+def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: int, min_gap: int, max_gap: int,
+                    window: int, tkey: np.uint64, kind: int, interval: int, burst: float,
+                    pause: int) -> np.ndarray:
+    """Positions ``p_1 < ... < p_k`` in each host honouring the gaps and the time window.
+
+    ``p_1`` is uniform over the starts that leave room for the rest (and, with
+    ``window >= 0``, fit the window); each next gap is uniform over ``min_gap..max_gap``
+    cut to what still leaves room. Hosts must be long enough and window-feasible.
+    """
+    out = np.empty((hosts.shape[0], k), np.int32)
+    longest = 1
+    for h in range(hosts.shape[0]):
+        longest = max(longest, lengths[h])
+    times = np.zeros(longest, np.int64)
+    tail = (k - 1) * min_gap
+    for h in range(hosts.shape[0]):
+        s = hosts[h]
+        length = lengths[h]
+        room = length - 1 - tail
+        u = uniform(key, s, 0, 0)
+        if window < 0:
+            p = int(u * (room + 1))
+        else:
+            sequence_times(tkey, s, length, kind, interval, burst, pause, times)
+            fits = 0
+            for q in range(room + 1):
+                fits += times[q + tail] - times[q] <= window
+            pick = int(u * fits)
+            p = 0
+            for q in range(room + 1):
+                if times[q + tail] - times[q] <= window:
+                    if pick == 0:
+                        p = q
+                        break
+                    pick -= 1
+        first = p
+        out[h, 0] = p
+        for i in range(1, k):
+            rest = (k - 1 - i) * min_gap
+            hi = min(max_gap, length - 1 - p - rest)
+            if window >= 0:
+                while hi > min_gap and times[p + hi + rest] - times[first] > window:
+                    hi -= 1
+            p += min_gap + int(uniform(key, s, i, 0) * (hi - min_gap + 1))
+            out[h, i] = p
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def fill_chunk(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, pop_cdf: np.ndarray,
+               n_items: int, plant_off: np.ndarray, plant_pos: np.ndarray, plant_item: np.ndarray):
+    """Itemsets of records ``lo..lo+len(lengths)-1``: background items plus planted ones.
+
+    An itemset at ``(s, p)`` draws its size from ``size_cdf`` and that many distinct items
+    (uniform when ``pop_cdf`` is empty, else from it), then gets every planted item for
+    ``(s, p)``; it is stored sorted and distinct. Record ``lo + i``'s planted items are
+    entries ``plant_off[i]:plant_off[i+1]`` of ``plant_pos``/``plant_item``, in any order.
+    Returns local ``seq_off``, ``set_off`` and ``items``.
+    """
+    n = lengths.shape[0]
+    cap = plant_off[n] - plant_off[0]
+    n_sets = 0
+    for i in range(n):
+        n_sets += lengths[i]
+    sizes = np.empty(n_sets, np.int32)
+    t = 0
+    for i in range(n):
+        hs = mix(key ^ np.uint64(lo + i))
+        for p in range(lengths[i]):
+            sizes[t] = 1 + _draw(size_cdf, _unit(mix(mix(hs ^ np.uint64(p + 1)))))
+            cap += sizes[t]
+            t += 1
+    seq_off = np.empty(n + 1, np.int64)
+    set_off = np.empty(n_sets + 1, np.int64)
+    items = np.empty(cap, np.int32)
+    buf = np.empty(size_cdf.shape[0] + 64, np.int32)
+    seq_off[0] = 0
+    set_off[0] = 0
+    t = 0
+    w = 0
+    for i in range(n):
+        s = lo + i
+        hs = mix(key ^ np.uint64(s))
+        for p in range(lengths[i]):
+            hp = mix(hs ^ np.uint64(p + 1))
+            z = sizes[t]
+            m = 0
+            attempt = 1
+            while m < z and attempt <= 32 * z:
+                u = _unit(mix(hp ^ np.uint64(attempt)))
+                attempt += 1
+                if pop_cdf.shape[0] == 0:
+                    item = 1 + int(u * n_items)
+                else:
+                    item = 1 + _draw(pop_cdf, u)
+                dup = False
+                for r in range(m):
+                    if buf[r] == item:
+                        dup = True
+                        break
+                if not dup:
+                    buf[m] = item
+                    m += 1
+            for q in range(plant_off[i], plant_off[i + 1]):
+                if plant_pos[q] != p:
+                    continue
+                if m == buf.shape[0]:
+                    grown = np.empty(2 * m, np.int32)
+                    grown[:m] = buf[:m]
+                    buf = grown
+                buf[m] = plant_item[q]
+                m += 1
+            for r in range(1, m):  # insertion sort: itemsets are short
+                v = buf[r]
+                x = r - 1
+                while x >= 0 and buf[x] > v:
+                    buf[x + 1] = buf[x]
+                    x -= 1
+                buf[x + 1] = v
+            prev = -1
+            for r in range(m):
+                if buf[r] != prev:
+                    items[w] = buf[r]
+                    w += 1
+                    prev = buf[r]
+            t += 1
+            set_off[t] = w
+        seq_off[i + 1] = t
+    return seq_off, set_off, items[:w].copy()
+
+
+@numba.njit(cache=True)
+def bucket(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Counting sort of ``keys`` in ``0..n-1``: ``(offsets, order)`` with key ``s``'s entries at
+    ``order[offsets[s]:offsets[s+1]]`` (stable)."""
+    offsets = np.zeros(n + 1, np.int64)
+    for x in keys:
+        offsets[x + 1] += 1
+    for s in range(n):
+        offsets[s + 1] += offsets[s]
+    fill = offsets[:-1].copy()
+    order = np.empty(keys.shape[0], np.int64)
+    for i in range(keys.shape[0]):
+        order[fill[keys[i]]] = i
+        fill[keys[i]] += 1
+    return offsets, order
+
+
+@numba.njit(cache=True, inline="always")
+def _subset(pat: np.ndarray, a: int, b: int, items: np.ndarray, c: int, d: int) -> bool:
+    """Is the sorted ``pat[a:b]`` a subset of the sorted ``items[c:d]``?"""
+    while a < b:
+        if c >= d:
+            return False
+        if items[c] < pat[a]:
+            c += 1
+        elif items[c] == pat[a]:
+            a += 1
+            c += 1
+        else:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _embeds(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, items: np.ndarray,
+            set_off: np.ndarray, base: int, start: int, stop: int, fixed: int, min_gap: int, max_gap: int,
+            prev: np.ndarray, cur: np.ndarray, pref: np.ndarray) -> bool:
+    """Can pattern itemsets ``i0..i1-1`` embed in positions ``start..stop-1`` of the sequence
+    whose first itemset is ``base`` (first itemset at ``fixed`` when ``fixed >= 0``)?
+
+    Dynamic programme: ``cur[r]`` says whether an embedding of the itemsets so far can end
+    at position ``start + r``; a prefix sum of the previous row tests the gap range.
+    """
+    n = stop - start
+    for i in range(i0, i1):
+        a, b = pat_set_off[i], pat_set_off[i + 1]
+        if i > i0:
+            pref[0] = 0
+            for r in range(n):
+                pref[r + 1] = pref[r] + prev[r]
+        any_reach = False
+        for r in range(n):
+            p = start + r
+            if i == i0:
+                reach = fixed < 0 or p == fixed
+            else:
+                hi = r - min_gap
+                lo = max(0, r - max_gap)
+                reach = hi >= lo and pref[hi + 1] - pref[lo] > 0
+            if reach:
+                reach = _subset(pat_items, a, b, items, set_off[base + p], set_off[base + p + 1])
+            cur[r] = reach
+            any_reach = any_reach or reach
+        if not any_reach:
+            return False
+        prev[:n] = cur[:n]
+    return True
+
+
+@numba.njit(cache=True)
+def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
+                  pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
+                  max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray) -> np.ndarray:
+    """Sequences supporting each pattern, in three record bins: shape (patterns, 3).
+
+    Pattern ``j`` owns itemsets ``pat_off[j]:pat_off[j+1]`` of the CSR (``pat_set_off``,
+    ``pat_items``). A sequence supports it when an embedding exists with every consecutive
+    distance in ``min_gap[j]..max_gap[j]`` and, when ``window[j] >= 0``, at most
+    ``window[j]`` between the times of the first and last matched itemsets (``times`` per
+    itemset). Sequence ``s`` counts in bin 0 if ``s < bin_a[j]``, 1 if ``s < bin_b[j]``, else 2.
+    """
+    n_pat = pat_off.shape[0] - 1
+    out = np.zeros((n_pat, 3), np.int64)
+    # each pattern is looked at only in sequences holding its anchor (its first item)
+    anc_off = np.zeros(n_items + 2, np.int64)
+    for j in range(n_pat):
+        anc_off[pat_items[pat_set_off[pat_off[j]]] + 1] += 1
+    for it in range(n_items + 1):
+        anc_off[it + 1] += anc_off[it]
+    anc_pat = np.empty(n_pat, np.int64)
+    fill = anc_off[:-1].copy()
+    for j in range(n_pat):
+        it = pat_items[pat_set_off[pat_off[j]]]
+        anc_pat[fill[it]] = j
+        fill[it] += 1
+    mark = np.zeros(n_items + 1, np.int64)
+    longest = 1
+    widest = 1
+    for s in range(seq_off.shape[0] - 1):
+        longest = max(longest, seq_off[s + 1] - seq_off[s])
+        widest = max(widest, set_off[seq_off[s + 1]] - set_off[seq_off[s]])
+    prev = np.empty(longest, np.bool_)
+    cur = np.empty(longest, np.bool_)
+    pref = np.empty(longest + 1, np.int64)
+    distinct = np.empty(widest, np.int64)
+    for s in range(seq_off.shape[0] - 1):
+        t0, t1 = seq_off[s], seq_off[s + 1]
+        length = t1 - t0
+        m = 0
+        for x in range(set_off[t0], set_off[t1]):
+            it = items[x]
+            if mark[it] != s + 1:
+                mark[it] = s + 1
+                distinct[m] = it
+                m += 1
+        for u in range(m):
+            for jj in range(anc_off[distinct[u]], anc_off[distinct[u] + 1]):
+                j = anc_pat[jj]
+                i0, i1 = pat_off[j], pat_off[j + 1]
+                ok = True
+                for x in range(pat_set_off[i0], pat_set_off[i1]):
+                    if mark[pat_items[x]] != s + 1:
+                        ok = False
+                        break
+                if not ok:
+                    continue
+                if window[j] < 0:
+                    found = _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, 0, length, -1, min_gap[j],
+                                    max_gap[j], prev, cur, pref)
+                else:
+                    found = False
+                    for p0 in range(length):
+                        if not _subset(pat_items, pat_set_off[i0], pat_set_off[i0 + 1], items, set_off[t0 + p0],
+                                       set_off[t0 + p0 + 1]):
+                            continue
+                        stop = p0 + 1
+                        while stop < length and times[t0 + stop] - times[t0 + p0] <= window[j]:
+                            stop += 1
+                        if _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, p0, stop, p0, min_gap[j],
+                                   max_gap[j], prev, cur, pref):
+                            found = True
+                            break
+                if found:
+                    out[j, 0 if s < bin_a[j] else (1 if s < bin_b[j] else 2)] += 1
+    return out
+
+
+@numba.njit(cache=True)
+def item_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
+    """Number of sequences containing each item id (index 0 unused)."""
+    out = np.zeros(n_items + 1, np.int64)
+    mark = np.zeros(n_items + 1, np.int64)
+    for s in range(seq_off.shape[0] - 1):
+        for x in range(set_off[seq_off[s]], set_off[seq_off[s + 1]]):
+            it = items[x]
+            if mark[it] != s + 1:
+                mark[it] = s + 1
+                out[it] += 1
+    return out
+
+
+@numba.njit(cache=True)
+def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
+                  tile_lo: int, tile_hi: int, n_frequent: int) -> np.ndarray:
+    """Support of every 2-sequence ``<{a}, {b}>`` (a strictly before b) over frequent items.
+
+    ``index[item]`` is the item's rank among frequent items or -1. Rows are first items
+    of rank ``tile_lo..tile_hi-1``, columns every frequent item.
+    """
+    out = np.zeros((tile_hi - tile_lo, n_frequent), np.int64)
+    first = np.full(n_frequent, -1, np.int64)
+    last = np.full(n_frequent, -1, np.int64)
+    seen = np.empty(n_frequent, np.int64)
+    for s in range(seq_off.shape[0] - 1):
+        m = 0
+        for t in range(seq_off[s], seq_off[s + 1]):
+            pos = t - seq_off[s]
+            for x in range(set_off[t], set_off[t + 1]):
+                f = index[items[x]]
+                if f < 0:
+                    continue
+                if first[f] < 0:
+                    first[f] = pos
+                    seen[m] = f
+                    m += 1
+                last[f] = pos
+        for u in range(m):
+            a = seen[u]
+            if a < tile_lo or a >= tile_hi:
+                continue
+            for v in range(m):
+                b = seen[v]
+                if first[a] < last[b]:
+                    out[a - tile_lo, b] += 1
+        for u in range(m):
+            first[seen[u]] = -1
+            last[seen[u]] = -1
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def _digits(v: int) -> int:
+    n = 1
+    while v >= 10:
+        v //= 10
+        n += 1
+    return n
+
+
+@numba.njit(cache=True, inline="always")
+def _put(buf: np.ndarray, w: int, v: int) -> int:
+    n = _digits(v)
+    for k in range(n - 1, -1, -1):
+        buf[w + k] = 48 + v % 10
+        v //= 10
+    return w + n
+
+
+LUT_IDS = 1 << 20  # item ids below this are formatted from a table of their digits
+
+
+@numba.njit(cache=True)
+def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, lo: int,
+               hi: int) -> np.ndarray:
+    """SPMF text of sequences ``lo..hi-1``: ``5 -1 8 9 -1 2 -1 -2`` and a newline per sequence.
+
+    With a non-empty ``times`` (one per itemset) each itemset starts with ``<t>``
+    (SPMF's timestamped format): ``<0> 5 -1 <3> 8 9 -1 -2``.
+    """
+    timed = times.shape[0] > 0
+    top = 0
+    for x in range(set_off[seq_off[lo]], set_off[seq_off[hi]]):
+        top = max(top, items[x])
+    table = top < LUT_IDS
+    width = _digits(top)
+    lut = np.empty((top + 1) * width if table else 0, np.uint8)
+    lut_len = np.empty(top + 1 if table else 0, np.int64)
+    if table:
+        for v in range(top + 1):
+            lut_len[v] = _put(lut, v * width, v) - v * width
+    size = 0
+    for t in range(seq_off[lo], seq_off[hi]):
+        for x in range(set_off[t], set_off[t + 1]):
+            size += (lut_len[items[x]] if table else _digits(items[x])) + 1
+        size += 3
+        if timed:
+            size += _digits(times[t]) + 3
+    size += 3 * (hi - lo)
+    buf = np.empty(size, np.uint8)
+    w = 0
+    for s in range(lo, hi):
+        for t in range(seq_off[s], seq_off[s + 1]):
+            if timed:
+                buf[w] = 60
+                w = _put(buf, w + 1, times[t])
+                buf[w] = 62
+                buf[w + 1] = 32
+                w += 2
+            for x in range(set_off[t], set_off[t + 1]):
+                v = items[x]
+                if table:
+                    for d in range(lut_len[v]):
+                        buf[w + d] = lut[v * width + d]
+                    w += lut_len[v]
+                else:
+                    w = _put(buf, w, v)
+                buf[w] = 32
+                w += 1
+            buf[w] = 45
+            buf[w + 1] = 49
+            buf[w + 2] = 32
+            w += 3
+        buf[w] = 45
+        buf[w + 1] = 50
+        buf[w + 2] = 10
+        w += 3
+    return buf
+
+
+@numba.njit(cache=True)
+def parse_spmf(data: np.ndarray):
+    """Parse SPMF sequence text into CSR arrays, or report the first malformed line.
+
+    Lines that are empty or start with ``#``, ``%`` or ``@`` are skipped, and so are
+    timestamps ``<t>`` (SPMF's timestamped format). Returns
+    ``(error, line, seq_off, set_off, items)``: ``error`` 0 when the text is valid, else
+    1 a token that is not an integer, 2 an item id < 1 or > 2**31 - 1 (other than -1/-2),
+    3 an empty itemset, 4 -2 before the last itemset ended with -1 (or no itemset),
+    5 a line that does not end with -2, 6 text after -2; ``line`` is 1-based. Items of an
+    itemset are stored sorted and distinct.
+    """
+    n = data.shape[0]
+    seq_off = np.zeros(n // 3 + 2, np.int64)
+    set_off = np.zeros(n // 3 + 2, np.int64)
+    items = np.empty(n // 2 + 1, np.int32)
+    n_seq = 0
+    n_set = 0
+    w = 0
+    line = 1
+    i = 0
+    while i < n:
+        c = data[i]
+        if c == 10 or c == 13 or c == 32 or c == 9:
+            if c == 10:
+                line += 1
+            i += 1
+            continue
+        if c == 35 or c == 37 or c == 64:
+            while i < n and data[i] != 10:
+                i += 1
+            continue
+        ended = False
+        while i < n and data[i] != 10:
+            c = data[i]
+            if c == 32 or c == 9 or c == 13:
+                i += 1
+                continue
+            if ended:
+                return 6, line, seq_off[:1], set_off[:1], items[:0]
+            if c == 60:  # a timestamp <t>: skipped
+                i += 1
+                while i < n and 48 <= data[i] <= 57:
+                    i += 1
+                if i >= n or data[i] != 62:
+                    return 1, line, seq_off[:1], set_off[:1], items[:0]
+                i += 1
+                continue
+            neg = c == 45
+            if neg:
+                i += 1
+            v = 0
+            nd = 0
+            while i < n and 48 <= data[i] <= 57:
+                if v < 2**32:
+                    v = v * 10 + (data[i] - 48)
+                nd += 1
+                i += 1
+            if nd == 0 or (i < n and data[i] != 32 and data[i] != 9 and data[i] != 10 and data[i] != 13):
+                return 1, line, seq_off[:1], set_off[:1], items[:0]
+            if neg and v == 1:
+                start = set_off[n_set]
+                if w == start:
+                    return 3, line, seq_off[:1], set_off[:1], items[:0]
+                items[start:w].sort()
+                k = start
+                for x in range(start, w):
+                    if x == start or items[x] != items[k - 1]:
+                        items[k] = items[x]
+                        k += 1
+                w = k
+                n_set += 1
+                set_off[n_set] = w
+            elif neg and v == 2:
+                if w != set_off[n_set] or n_set == seq_off[n_seq]:
+                    return 4, line, seq_off[:1], set_off[:1], items[:0]
+                n_seq += 1
+                seq_off[n_seq] = n_set
+                ended = True
+            elif neg or v < 1 or v > 2**31 - 1:
+                return 2, line, seq_off[:1], set_off[:1], items[:0]
+            else:
+                items[w] = v
+                w += 1
+        if not ended:
+            return 5, line, seq_off[:1], set_off[:1], items[:0]
+    return 0, line, seq_off[: n_seq + 1].copy(), set_off[: n_set + 1].copy(), items[:w].copy()

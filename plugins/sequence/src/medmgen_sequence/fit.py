@@ -1,0 +1,31 @@
+"""Learning a block from a real SPMF sequence file: empirical lengths, itemset sizes, popularity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medmgen_sequence.io import read_spmf
+
+
+def fit_spmf(path: Path) -> dict[str, Any]:
+    """``records``, ``items`` and empirical ``itemsets``, ``itemset_size``, ``popularity`` of an SPMF file."""
+    data = read_spmf(path)
+    items = int(data.items.max())
+    return {
+        "records": data.records,
+        "items": items,
+        "itemsets": _empirical(np.diff(data.seq_off)),
+        "itemset_size": _empirical(np.diff(data.set_off)),
+        "popularity": {"distribution": "empirical",
+                       "weights": [float(x) for x in np.bincount(data.items, minlength=items + 1)[1:]]},
+    }
+
+
+def _empirical(counts: np.ndarray) -> dict[str, Any]:
+    """Counts ``1..max`` as an ``empirical`` distribution (weights are the file's frequencies)."""
+    hist = np.bincount(counts)[1:]
+    return {"distribution": "empirical", "mean": max(1.0, float(counts.mean())), "max": int(counts.max()),
+            "weights": [float(x) for x in hist]}

@@ -1,0 +1,166 @@
+"""The sequence generators: ``planted`` (default) and the ``independent`` baseline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from attrs import evolve
+
+from medmgen.converter import structure
+from medmgen.errors import InputError, Problem
+from medmgen.fields import check_instance
+from medmgen.interfaces import BlockContext, BlockResult, Generator
+from medmgen.ledger import Drift
+from medmgen_sequence import mining, planting
+from medmgen_sequence.fit import fit_spmf
+from medmgen_sequence.io import SequenceData
+from medmgen_sequence.kinds import SequentialPattern
+from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock
+
+
+class PlantedSequences(Generator):
+    """Background sequences of itemsets with sequential patterns planted at exact counts."""
+
+    modality, name, config, default = "sequence", "planted", SequenceBlock, True
+    description = "Sequences of itemsets; sequential patterns (with gaps) planted in exactly round(aim*N) sequences."
+
+    def __init__(self) -> None:
+        self._resolved: tuple[SequenceBlock, SequenceBlock] | None = None
+
+    def resolve(self, block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
+        """The block with defaults filled in and, with ``source``, the file's distributions (read once)."""
+        if self._resolved is not None and self._resolved[0] == block:
+            return self._resolved[1]
+        if block.source is None:
+            out = evolve(block, records=block.n_records(), items=block.n_items())
+        else:
+            out = _from_source(block, ctx)
+        out = _drift_times(out, ctx)
+        self._resolved = (block, out)
+        return out
+
+    def plan(self, block: SequenceBlock, ctx: BlockContext) -> list[SequentialPattern]:
+        return planting.plan_patterns(self.resolve(block, ctx), ctx)
+
+    def aims(self, plan: Sequence[SequentialPattern], ctx: BlockContext) -> list[float] | None:
+        """Each pattern's whole-block support target on this pass (``None``: plant nothing)."""
+        return [ctx.aim(p) or 0.0 for p in plan]
+
+    def generate(self, block: SequenceBlock, plan: Sequence[SequentialPattern], ctx: BlockContext) -> BlockResult:
+        block = self.resolve(block, ctx)
+        data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
+        return _result(block, plan, n_hosts, data, ctx)
+
+    def records(self, block: SequenceBlock) -> int | None:
+        return block.n_records()
+
+    @classmethod
+    def fit_block(cls, source: Path) -> dict[str, Any]:
+        """Empirical itemsets-per-sequence, items-per-itemset and item popularity of an SPMF file."""
+        return {"modality": cls.modality, "generator": cls.name, **fit_spmf(Path(source))}
+
+
+class IndependentSequences(PlantedSequences):
+    """The same background with nothing planted (an SPMF-style random generator); still counts the spec's patterns."""
+
+    name, default = "independent", False
+    description = "Same background as 'planted', nothing planted; the spec's patterns are only counted."
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last: tuple[Any, BlockResult] | None = None
+
+    def aims(self, plan: Sequence[SequentialPattern], ctx: BlockContext) -> list[float] | None:
+        return None
+
+    def generate(self, block: SequenceBlock, plan: Sequence[SequentialPattern], ctx: BlockContext) -> BlockResult:
+        key = (block, tuple(p.id for p in plan), ctx.block, ctx.root_seed)
+        if self._last is None or self._last[0] != key:  # the output ignores the feedback aims
+            self._last = (key, super().generate(block, plan, ctx))
+        return self._last[1]
+
+
+def _from_source(block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
+    where = f"blocks.{ctx.block}"
+    path = ctx.resolve(str(block.source))
+    if not path.is_file():
+        raise InputError.one(ctx.source, f"{where}.source", "file not found", expected="an SPMF sequence file",
+                             got=str(path))
+    fitted = fit_spmf(path)
+    problems: list[Problem] = []
+    items = block.items or fitted["items"]
+    if items < fitted["items"]:
+        problems.append(Problem(f"{where}.items", "smaller than the source file's largest id",
+                                f">= {fitted['items']}", items))
+    weights = fitted["popularity"]["weights"] + [0.0] * max(0, items - fitted["items"])
+    dists = {}
+    for key, schema in (("itemsets", CountDist), ("itemset_size", CountDist)):
+        dists[key], errs = structure(fitted[key], schema, f"{where}.source")
+        problems.extend(errs)
+    if not problems:
+        out = evolve(block, source=None, records=block.records or fitted["records"], items=items,
+                     popularity=Popularity(distribution="empirical", weights=weights), **dists)
+        problems.extend(check_instance(out, where))
+    if problems:
+        raise InputError(ctx.source, problems)
+    return out
+
+
+def _drift_times(block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
+    """Turn each drift's ``at_time`` into a record index (``at_time`` is kept for the ledger)."""
+    timed = [i for i, p in enumerate(block.sequential_patterns) if p.drift is not None and p.drift.at is None]
+    if not timed:
+        return block
+    start = planting.start_times(block, ctx)
+    patterns = list(block.sequential_patterns)
+    problems = []
+    for i in timed:
+        d = patterns[i].drift
+        at = int(np.searchsorted(start, d.at_time, side="left"))
+        if at >= block.records or at + d.width > block.records:
+            problems.append(Problem(f"blocks.{ctx.block}.sequential_patterns[{i}].drift.at_time",
+                                    "the change must start and end within the records (too late for the "
+                                    f"sequences' start times; the last starts at {int(start[-1])})",
+                                    f"a time whose record index + width <= {block.records}", d.at_time))
+        patterns[i] = evolve(patterns[i], drift=evolve(d, at=at))
+    if problems:
+        raise InputError(ctx.source, problems)
+    return evolve(block, sequential_patterns=patterns)
+
+
+def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Sequence[int], data: SequenceData,
+            ctx: BlockContext) -> BlockResult:
+    n = block.records
+    drifts = [block.sequential_patterns[j].drift if j < len(block.sequential_patterns) else None
+              for j in range(len(plan))]
+    bins = [(n, n) if d is None else (d.at, d.at + d.width) for d in drifts]
+    counts = mining.supports(data, plan, block.items, bins)
+    realized: list[Any] = [evolve(p, realized_support=int(c.sum()) / n, planted=int(h))
+                           for p, c, h in zip(plan, counts, n_hosts)]
+    for j, (p, d, c) in enumerate(zip(plan, drifts, counts)):
+        if d is not None:
+            realized.append(Drift(
+                id=f"{ctx.block}/drift/{j}", block=ctx.block, pattern=p.id, shape=d.kind, at=d.at,
+                at_time=d.at_time, width=d.width,
+                target_before=block.sequential_patterns[j].support, target_after=d.support,
+                realized_before=_share(c[0], d.at), realized_during=_share(c[1], d.width),
+                realized_after=_share(c[2], n - d.at - d.width)))
+    extra, n_frequent = mining.accidental(data, plan, block.items, ctx.block)
+    n_sets = int(data.seq_off[-1])
+    metrics = {
+        "sequences": data.records,
+        "itemsets": n_sets,
+        "items": int(data.items.shape[0]),
+        "mean_itemsets_per_sequence": n_sets / data.records,
+        "mean_items_per_itemset": int(data.items.shape[0]) / max(1, n_sets),
+        "accidental": len(extra),
+        "miner_frequent_items": n_frequent,
+    }
+    return BlockResult(data=data, patterns=realized, accidental=extra, metrics=metrics)
+
+
+def _share(count: int, records: int) -> float | None:
+    return int(count) / records if records else None

@@ -1,0 +1,215 @@
+"""From a block spec to sequences: the planned patterns, the background and the planting.
+
+Every random value is addressed by (key, coordinates), see :mod:`medmgen_sequence._kernels`:
+
+- stream ``(DATA, 0)``: sequence lengths and background itemsets;
+- stream ``(DATA, 1, j, i)``: pattern ``j``'s hosts in segment ``i`` (one segment, or
+  the before/ramp/after pieces of a drift): the first ``round(aim * size)`` values of a
+  keyed pseudo-random permutation of the segment's sequences, a random subset of exactly
+  that size (each chunk receives a multivariate-hypergeometric share), nested in the
+  count, which lets the feedback loop move support monotonically;
+- stream ``(DATA, 2, j)``: pattern ``j``'s positions in each host;
+- stream ``(DATA, 3)``: itemset times within a sequence;
+- stream ``(DATA, 4)``: sequence start times (``timestamps.arrival``).
+
+A host shorter than the pattern's span ``1 + (length - 1) * min_gap`` is lengthened to it.
+With ``max_window``, only sequences that can hold the pattern within the window are
+hosts (the permutation skips the others).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from medmgen.interfaces import BlockContext
+from medmgen.seeds import DATA, PLAN, state_words
+from medmgen_sequence import _kernels as k
+from medmgen_sequence.io import SequenceData
+from medmgen_sequence.kinds import SequentialPattern
+from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock, span
+
+TIME_KINDS = {"none": 0, "regular": 1, "poisson": 2, "bursty": 3}
+RAMP_STEPS = 16  # a gradual drift's ramp is planted as this many equal steps (fewer if narrower)
+
+
+def count_cdf(dist: CountDist, limit: int | None = None) -> np.ndarray:
+    """Cumulative probabilities of counts ``1..longest``, cut at ``limit`` (last entry exactly 1)."""
+    if dist.distribution == "empirical":
+        w = np.asarray(dist.weights, dtype=np.float64)
+    else:
+        lam = dist.mean - 1.0
+        kk = np.arange(dist.max, dtype=np.float64)
+        if lam == 0.0:
+            w = (kk == 0).astype(np.float64)
+        else:
+            w = np.exp(kk * math.log(lam) - lam - np.array([math.lgamma(x + 1.0) for x in kk]))
+    if limit is not None and w.size > limit:
+        w = w[:limit]
+    if not w.sum() > 0:
+        w = np.ones(1)
+    cdf = np.cumsum(w) / w.sum()
+    cdf[-1] = 1.0
+    return cdf
+
+
+def popularity_cdf(pop: Popularity, items: int) -> np.ndarray:
+    """Cumulative item probabilities; empty for uniform (the kernel draws ids directly)."""
+    if pop.distribution == "uniform":
+        return np.empty(0, np.float64)
+    if pop.distribution == "zipf":
+        w = np.arange(1, items + 1, dtype=np.float64) ** -pop.exponent
+    else:
+        w = np.asarray(pop.weights, dtype=np.float64)
+    cdf = np.cumsum(w) / w.sum()
+    cdf[-1] = 1.0
+    return cdf
+
+
+def plan_patterns(block: SequenceBlock, ctx: BlockContext) -> list[SequentialPattern]:
+    """The explicit patterns, then ``random_sequential_patterns`` drawn from stream ``PLAN``."""
+    out = []
+    for j, p in enumerate(block.sequential_patterns):
+        target = sum((hi - lo) * sup for lo, hi, sup in schedule(block, j)) / block.records
+        out.append(SequentialPattern(id=f"{ctx.block}/sequential_pattern/{len(out)}", block=ctx.block,
+                                     sequence=[sorted(s) for s in p.sequence], min_gap=p.min_gap,
+                                     max_gap=p.max_gap, max_window=p.max_window,
+                                     target_support=round(target, 12)))
+    r = block.random_sequential_patterns
+    rng = ctx.rng(PLAN)
+    for _ in range(r.count):
+        length = int(rng.integers(r.length[0], r.length[1] + 1))
+        sizes = rng.integers(r.itemset_size[0], r.itemset_size[1] + 1, size=length)
+        ids = rng.choice(block.items, size=int(sizes.sum()), replace=False) + 1
+        cuts = np.cumsum(sizes)[:-1]
+        seq = [sorted(int(x) for x in part) for part in np.split(ids, cuts)]
+        support = round(float(rng.uniform(r.support[0], r.support[1])), 6)
+        out.append(SequentialPattern(id=f"{ctx.block}/sequential_pattern/{len(out)}", block=ctx.block,
+                                     sequence=seq, min_gap=r.min_gap, max_gap=r.max_gap, max_window=r.max_window,
+                                     target_support=support))
+    return out
+
+
+def schedule(block: SequenceBlock, j: int, support: float | None = None) -> list[tuple[int, int, float]]:
+    """Pattern ``j``'s segments ``(lo, hi, target support)``: one, or before/ramp steps/after a drift.
+
+    Explicit patterns (``j`` below their count) take their spec; drawn ones one segment at ``support``.
+    """
+    n = block.records
+    spec = block.sequential_patterns[j] if j < len(block.sequential_patterns) else None
+    if spec is None or spec.drift is None:
+        return [(0, n, spec.support if spec is not None else float(support or 0.0))]
+    d = spec.drift
+    out = [(0, d.at, spec.support)]
+    steps = min(RAMP_STEPS, d.width)
+    for i in range(steps):
+        lo, hi = d.at + d.width * i // steps, d.at + d.width * (i + 1) // steps
+        out.append((lo, hi, spec.support + (d.support - spec.support) * (i + 0.5) / steps))
+    out.append((d.at + d.width, n, d.support))
+    return [seg for seg in out if seg[1] > seg[0]]
+
+
+def time_args(block: SequenceBlock, ctx: BlockContext) -> tuple:
+    """``(key, kind, interval, burst, pause)`` for the time kernels."""
+    t = block.timestamps
+    return _key(ctx, 3), TIME_KINDS[t.kind], t.interval, float(t.burst), t.pause
+
+
+def _key(ctx: BlockContext, *index: int) -> np.uint64:
+    return np.uint64(state_words(ctx.seed_sequence(DATA, *index), 1)[0])
+
+
+def hosts_of(block: SequenceBlock, ctx: BlockContext, j: int, p: SequentialPattern, aim: float,
+             lengths: np.ndarray) -> np.ndarray:
+    """The sequences (sorted) that carry pattern ``j`` when its whole-block target is ``aim``.
+
+    Every segment's target moves by the same ``aim - target`` (accidental support is
+    spread evenly), and gets exactly ``round(segment target * segment size)`` hosts.
+    """
+    allowed = np.empty(0, np.bool_)
+    if p.max_window is not None:
+        tkey, *times = time_args(block, ctx)
+        allowed = k.window_feasible(tkey, lengths, len(p.sequence), p.min_gap, p.max_window, *times)
+    shift = aim - (p.target_support or 0.0)
+    parts = [np.empty(0, np.int64)]
+    for i, (lo, hi, sup) in enumerate(schedule(block, j, p.target_support)):
+        count = round(min(1.0, max(0.0, sup + shift)) * (hi - lo))
+        if count:
+            window = allowed[lo:hi] if allowed.size else allowed
+            parts.append(k.permutation_prefix(_key(ctx, 1, j, i), hi - lo, count, window) + lo)
+    return np.sort(np.concatenate(parts))
+
+
+def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Sequence[float] | None,
+          ctx: BlockContext) -> tuple[SequenceData, list[int]]:
+    """Background sequences with each pattern planted for its aim (``None``: nothing planted).
+
+    Returns the data and how many sequences received each pattern.
+    """
+    n = block.records
+    bg = _key(ctx, 0)
+    lengths = k.draw_counts(bg, 0, n, 0, count_cdf(block.itemsets))
+    if aims is None:
+        hosts = [np.empty(0, np.int64) for _ in patterns]
+    else:
+        hosts = [hosts_of(block, ctx, j, p, aim, lengths) for j, (p, aim) in enumerate(zip(patterns, aims))]
+    tkey, tkind, interval, burst, pause = time_args(block, ctx)
+    for p, h in zip(patterns, hosts):
+        lengths[h] = np.maximum(lengths[h], span(len(p.sequence), p.min_gap))
+    seqs, poss, its = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.int32)]
+    for j, (p, h) in enumerate(zip(patterns, hosts)):
+        if not h.size:
+            continue
+        window = -1 if p.max_window is None else p.max_window
+        pos = k.embed_positions(_key(ctx, 2, j), h, lengths[h], len(p.sequence), p.min_gap, p.max_gap or k.UNBOUNDED,
+                                window, tkey, tkind, interval, burst, pause)
+        flat = np.array([x for s in p.sequence for x in s], dtype=np.int32)
+        which = np.repeat(np.arange(len(p.sequence)), [len(s) for s in p.sequence])
+        seqs.append(np.repeat(h, flat.size))
+        poss.append(pos[:, which].ravel().astype(np.int64))
+        its.append(np.tile(flat, h.size))
+    plant_off, order = k.bucket(np.concatenate(seqs), n)
+    pos_, item = np.concatenate(poss)[order], np.concatenate(its)[order]
+    size_cdf = count_cdf(block.itemset_size, block.items)
+    pop_cdf = popularity_cdf(block.popularity, block.items)
+
+    def chunk(lo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        hi = min(n, lo + block.chunk)
+        return k.fill_chunk(bg, lo, lengths[lo:hi], size_cdf, pop_cdf, block.items, plant_off[lo:hi + 1], pos_,
+                            item)
+
+    starts = range(0, n, block.chunk)
+    task = ctx.progress.task(f"{ctx.block}: sequences", n)
+    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
+        parts = []
+        for lo, part in zip(starts, pool.map(chunk, starts)):
+            parts.append(part)
+            task.advance(min(n, lo + block.chunk) - lo)
+    data = _stitch(parts)
+    if tkind:
+        times = k.draw_times(tkey, data.seq_off, tkind, interval, burst, pause)
+        if block.timestamps.arrival:
+            times += np.repeat(start_times(block, ctx), np.diff(data.seq_off))
+        data = SequenceData(seq_off=data.seq_off, set_off=data.set_off, items=data.items, times=times)
+    return data, [int(h.size) for h in hosts]
+
+
+def start_times(block: SequenceBlock, ctx: BlockContext) -> np.ndarray:
+    """Each sequence's start time (stream ``(DATA, 4)``); all zero without ``timestamps.arrival``."""
+    return k.sequence_starts(_key(ctx, 4), block.records, block.timestamps.arrival)
+
+
+def _stitch(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> SequenceData:
+    seq_off, set_off, items = [np.zeros(1, np.int64)], [np.zeros(1, np.int64)], []
+    n_sets = n_items = 0
+    for so, to, it in parts:
+        seq_off.append(so[1:] + n_sets)
+        set_off.append(to[1:] + n_items)
+        items.append(it)
+        n_sets += int(so[-1])
+        n_items += int(to[-1])
+    return SequenceData(seq_off=np.concatenate(seq_off), set_off=np.concatenate(set_off),
+                        items=np.concatenate(items) if items else np.empty(0, np.int32))

@@ -1,0 +1,17 @@
+"""Hook implementations of the sequence modality."""
+
+from __future__ import annotations
+
+from medmgen import hookimpl
+from medmgen_sequence.generator import IndependentSequences, PlantedSequences
+from medmgen_sequence.kinds import SequentialPattern
+
+
+@hookimpl
+def medmgen_generators() -> list:
+    return [PlantedSequences, IndependentSequences]
+
+
+@hookimpl
+def medmgen_ledger_kinds() -> list:
+    return [SequentialPattern]

@@ -1,0 +1,123 @@
+"""Bad input: every spec problem at once with its key path; malformed SPMF names the line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+from medmgen.cli import main
+from medmgen.errors import InputError
+from medmgen.spec import load_spec
+from medmgen_sequence.io import read_spmf
+
+
+def bad_spec() -> dict:
+    return {"dataset": {"seed": 1}, "blocks": {"c": {
+        "modality": "sequence", "records": 100, "items": 50,
+        "itemsets": {"distribution": "poisson", "mean": 4.0, "max": 10},
+        "sequential_patterns": [
+            {"sequence": [[1], [2]], "support": 0.1, "min_gap": 3, "max_gap": 2},
+            {"sequence": [[0, 51], [7, 7], []], "support": 0.1},
+            {"sequence": [[1], [2], [3], [4]], "support": 0.1, "min_gap": 4},
+            {"sequence": [[1]], "support": 1.5},
+            {"sequence": [[1], [2]], "support": 0.1, "max_window": 5,
+             "drift": {"at": 90, "support": 0.2, "kind": "gradual", "width": 20}},
+            {"sequence": [[1], [2]], "support": 0.1, "drift": {"at": 10, "support": 0.2, "kind": "gradual"}},
+        ],
+        "random_sequential_patterns": {"count": 2, "length": [3, 2], "support": [0.1, 0.01]},
+    }}}
+
+
+def test_every_spec_problem_is_reported_with_its_path(registry):
+    with pytest.raises(InputError) as err:
+        load_spec(bad_spec(), registry, source="bad.toml")
+    got = {p.path: p for p in err.value.problems}
+    base = "blocks.c.sequential_patterns"
+    assert got[f"{base}[0].min_gap"].message == "min_gap larger than max_gap"
+    assert got[f"{base}[1].sequence[0][0]"].got == 0
+    assert got[f"{base}[1].sequence[0][1]"].got == 51
+    assert got[f"{base}[1].sequence[1]"].message == "repeated item in an itemset"
+    assert got[f"{base}[1].sequence[2]"].message == "empty itemset"
+    assert got[f"{base}[2].sequence"].got == 13  # 1 + 3 * 4 itemset positions > itemsets.max = 10
+    assert got[f"{base}[3].support"].message == "out of range"
+    assert got[f"{base}[4].max_window"].message == "max_window needs timestamps"
+    assert got[f"{base}[4].drift.at"].got == 110
+    assert got[f"{base}[5].drift.width"].message == "a gradual drift needs a ramp"
+    assert got["blocks.c.random_sequential_patterns.length"].message == "not an inclusive range"
+    assert got["blocks.c.random_sequential_patterns.support"].message == "not an inclusive range"
+
+
+def test_window_too_small_for_regular_times(registry):
+    s = bad_spec()
+    s["blocks"]["c"] = {"modality": "sequence", "timestamps": {"kind": "regular", "interval": 10},
+                        "sequential_patterns": [{"sequence": [[1], [2], [3]], "support": 0.1, "max_window": 15}]}
+    with pytest.raises(InputError) as err:
+        load_spec(s, registry)
+    (problem,) = err.value.problems
+    assert (problem.path, problem.got) == ("blocks.c.sequential_patterns[0].sequence", 20)
+
+
+def test_drift_needs_one_start_and_times_for_at_time(registry):
+    s = bad_spec()
+    s["blocks"]["c"] = {"modality": "sequence", "records": 100, "sequential_patterns": [
+        {"sequence": [[1], [2]], "support": 0.1, "drift": {"at": 5, "at_time": 9, "support": 0.2}},
+        {"sequence": [[1], [2]], "support": 0.1, "drift": {"at_time": 9, "support": 0.2}},
+    ]}
+    with pytest.raises(InputError) as err:
+        load_spec(s, registry)
+    got = {p.path: p.message for p in err.value.problems}
+    assert got == {"blocks.c.sequential_patterns[0].drift": "give exactly one of at (record index) and at_time",
+                   "blocks.c.sequential_patterns[1].drift.at_time": "at_time needs sequences with start times"}
+
+
+def test_drift_time_after_the_last_start_is_refused(tmp_path):
+    s = bad_spec()
+    s["blocks"]["c"] = {"modality": "sequence", "records": 100,
+                        "timestamps": {"kind": "poisson", "arrival": 5},
+                        "sequential_patterns": [{"sequence": [[1], [2]], "support": 0.1,
+                                                 "drift": {"at_time": 10**9, "support": 0.2}}]}
+    spec = tmp_path / "late.toml"
+    spec.write_text(tomli_w.dumps(s))
+    assert main(["generate", str(spec), "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_key_and_bad_distribution(registry):
+    s = bad_spec()
+    s["blocks"]["c"] = {"modality": "sequence", "lenght": 3, "popularity": {"distribution": "pareto"},
+                        "itemsets": {"distribution": "empirical"}}
+    with pytest.raises(InputError) as err:
+        load_spec(s, registry)
+    paths = {p.path for p in err.value.problems}
+    assert {"blocks.c.lenght", "blocks.c.popularity.distribution", "blocks.c.itemsets.weights"} <= paths
+
+
+def test_cli_exits_2_and_writes_nothing(tmp_path, capsys):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(tomli_w.dumps(bad_spec()))
+    out = tmp_path / "out"
+    assert main(["generate", str(spec), "-o", str(out)]) == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "bad.toml:blocks.c.sequential_patterns[0].min_gap: min_gap larger than max_gap" in err
+
+
+def test_malformed_spmf_names_file_and_line(tmp_path, capsys):
+    src = tmp_path / "bad.txt"
+    src.write_text("1 2 -1 3 -1 -2\n4 -1 -2\n5 -1 6 -2\n")
+    with pytest.raises(InputError) as err:
+        read_spmf(src)
+    assert err.value.problems[0].path == "line 3"
+    out = tmp_path / "fitted.toml"
+    assert main(["fit", "sequence", str(src), "-o", str(out)]) == 2
+    assert not out.exists()
+    assert f"{src}:line 3:" in capsys.readouterr().err
+
+
+def test_empty_spmf_file_is_an_error(tmp_path):
+    src = Path(tmp_path / "empty.txt")
+    src.write_text("# nothing here\n")
+    with pytest.raises(InputError):
+        read_spmf(src)

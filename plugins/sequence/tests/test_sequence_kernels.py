@@ -1,0 +1,321 @@
+"""Every numba kernel against its plain-Python twin on small inputs."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import sequence_reference as ref
+
+from medmgen_sequence import _kernels as k
+from medmgen_sequence.planting import count_cdf, popularity_cdf
+from medmgen_sequence.spec import CountDist, Popularity
+
+KEY = 0x1234_5678_9ABC_DEF0
+
+
+def u3(key: int, a: int, b: int, c: int) -> float:
+    return ref.unit(ref.mix(ref.mix(ref.mix(key ^ a) ^ b) ^ c))
+
+
+def random_db(rng: np.random.Generator, n: int, items: int, longest: int = 7, widest: int = 3):
+    db = []
+    for _ in range(n):
+        length = int(rng.integers(1, longest + 1))
+        db.append([sorted(set(rng.integers(1, items + 1, size=int(rng.integers(1, widest + 1))).tolist()))
+                   for _ in range(length)])
+    return db
+
+
+def to_csr(db):
+    seq_off, set_off, items = [0], [0], []
+    for seq in db:
+        for s in seq:
+            items.extend(s)
+            set_off.append(len(items))
+        seq_off.append(len(set_off) - 1)
+    return np.array(seq_off, np.int64), np.array(set_off, np.int64), np.array(items, np.int32)
+
+
+def test_uniform_and_draw_counts_match_twin():
+    cdf = count_cdf(CountDist(mean=3.0, max=9))
+    got = k.draw_counts(np.uint64(KEY), 5, 60, 0, cdf)
+    want = [1 + ref.draw(cdf, u3(KEY, s, 0, 0)) for s in range(5, 60)]
+    assert got.tolist() == want
+    assert k.uniform(np.uint64(KEY), 3, 4, 5) == u3(KEY, 3, 4, 5)
+
+
+def feistel(key: int, x: int, half: int) -> int:
+    mask = (1 << half) - 1
+    left, right = x >> half, x & mask
+    for r in range(6):
+        left, right = right, left ^ (ref.mix(key ^ ((right + (r << 40)) & ref.MASK)) & mask)
+    return (left << half) | right
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 17, 64, 1000])
+def test_permutation_prefix_is_a_nested_permutation(n):
+    anything = np.empty(0, np.bool_)
+    full = k.permutation_prefix(np.uint64(KEY), n, n, anything)
+    assert sorted(full.tolist()) == list(range(n))
+    assert k.permutation_prefix(np.uint64(KEY), n, n // 2, anything).tolist() == full[: n // 2].tolist()
+    allowed = np.arange(n) % 3 == 1
+    assert k.permutation_prefix(np.uint64(KEY), n, n, allowed).tolist() == [x for x in full.tolist() if x % 3 == 1]
+    half = 1
+    while 4**half < n:
+        half += 1
+    twin = []
+    for i in range(n):
+        x = feistel(KEY, i, half)
+        while x >= n:
+            x = feistel(KEY, x, half)
+        twin.append(x)
+    assert full.tolist() == twin
+
+
+def times_twin(tkey: int, s: int, length: int, kind: int, interval: int, burst: float, pause: int) -> list[int]:
+    def geometric(u: float, mean: float) -> int:
+        return 1 if mean <= 1 else 1 + int(math.log(1.0 - u) / math.log(1.0 - 1.0 / mean))
+
+    out, t = [], 0
+    for p in range(length):
+        if p and kind == 1:
+            t += interval
+        elif p and kind in (2, 3):
+            hp = ref.mix(ref.mix(tkey ^ s) ^ p)
+            u = ref.unit(ref.mix(hp))
+            if kind == 2:
+                t += geometric(u, interval)
+            else:
+                t += geometric(ref.unit(ref.mix(hp ^ 1)), pause) if u * burst < 1.0 else 1
+        out.append(t)
+    return out
+
+
+TIME_CASES = [(0, 1, 1.0, 1), (1, 3, 1.0, 1), (2, 4, 1.0, 1), (3, 1, 3.0, 50)]
+
+
+@pytest.mark.parametrize(("kind", "interval", "burst", "pause"), TIME_CASES)
+def test_draw_times_match_twin(kind, interval, burst, pause):
+    seq_off = np.array([0, 3, 4, 12, 20], np.int64)
+    got = k.draw_times(np.uint64(KEY), seq_off, kind, interval, burst, pause)
+    want = [t for s in range(4) for t in times_twin(KEY, s, int(seq_off[s + 1] - seq_off[s]), kind, interval, burst,
+                                                    pause)]
+    assert got.tolist() == want
+
+
+def test_sequence_starts_match_twin():
+    def geometric(u: float, mean: float) -> int:
+        return 1 if mean <= 1 else 1 + int(math.log(1.0 - u) / math.log(1.0 - 1.0 / mean))
+
+    want = [0]
+    for s in range(1, 300):
+        want.append(want[-1] + geometric(u3(KEY, s, 0, 0), 7))
+    assert k.sequence_starts(np.uint64(KEY), 300, 7).tolist() == want
+    assert k.sequence_starts(np.uint64(KEY), 5, 0).tolist() == [0] * 5
+
+
+def test_time_kinds_have_their_shape():
+    seq_off = np.array([0, 20_000], np.int64)
+    gaps = {kind: np.diff(k.draw_times(np.uint64(KEY), seq_off, kind, 5, 4.0, 200)) for kind in (1, 2, 3)}
+    assert set(gaps[1].tolist()) == {5}
+    assert abs(gaps[2].mean() - 5) < 0.2 and gaps[2].min() >= 1
+    assert abs((gaps[3] > 1).mean() - 0.25) < 0.02 and abs(gaps[3][gaps[3] > 1].mean() - 200) < 15
+
+
+def test_window_feasible_matches_twin():
+    lengths = np.array([1, 2, 5, 9, 3, 7, 12, 4], np.int32)
+    got = k.window_feasible(np.uint64(KEY), lengths, 3, 2, 6, 2, 3, 1.0, 1)
+    want = []
+    for s, length in enumerate(lengths.tolist()):
+        length = max(length, 5)
+        t = times_twin(KEY, s, length, 2, 3, 1.0, 1)
+        want.append(any(t[p + 4] - t[p] <= 6 for p in range(length - 4)))
+    assert got.tolist() == want
+
+
+@pytest.mark.parametrize(("k_", "min_gap", "max_gap", "window"),
+                         [(1, 1, k.UNBOUNDED, -1), (3, 1, 2, -1), (3, 2, 4, -1), (4, 1, k.UNBOUNDED, -1),
+                          (3, 1, 3, 9), (4, 1, k.UNBOUNDED, 12)])
+def test_embed_positions_match_twin_and_respect_constraints(k_, min_gap, max_gap, window):
+    rng = np.random.default_rng(1)
+    need = 1 + (k_ - 1) * min_gap
+    tk = (2, 3, 1.0, 1)
+    cand = np.arange(0, 400, 3, dtype=np.int64)
+    lengths = rng.integers(need, need + 8, size=cand.size).astype(np.int32)
+    if window >= 0:
+        full = np.zeros(400, np.int32)
+        full[cand] = lengths
+        ok = k.window_feasible(np.uint64(KEY), full, k_, min_gap, window, *tk)[cand]
+        cand, lengths = cand[ok], lengths[ok]
+    got = k.embed_positions(np.uint64(KEY), cand, lengths, k_, min_gap, max_gap, window, np.uint64(KEY), *tk)
+    tail = (k_ - 1) * min_gap
+    for h, s in enumerate(cand.tolist()):
+        length = int(lengths[h])
+        t = times_twin(KEY, s, length, *tk)
+        starts = [q for q in range(length - tail) if window < 0 or t[q + tail] - t[q] <= window]
+        p = starts[int(u3(KEY, s, 0, 0) * len(starts))]
+        want = [p]
+        for i in range(1, k_):
+            rest = (k_ - 1 - i) * min_gap
+            hi = min(max_gap, length - 1 - p - rest)
+            while window >= 0 and hi > min_gap and t[p + hi + rest] - t[want[0]] > window:
+                hi -= 1
+            p += min_gap + int(u3(KEY, s, i, 0) * (hi - min_gap + 1))
+            want.append(p)
+        assert got[h].tolist() == want
+        assert want[0] >= 0 and want[-1] < length
+        assert all(min_gap <= b - a <= max_gap for a, b in itertools.pairwise(want))
+        assert window < 0 or t[want[-1]] - t[want[0]] <= window
+
+
+def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
+    out = []
+    for i, length in enumerate(lengths):
+        s = lo + i
+        hs = ref.mix(key ^ s)
+        seq = []
+        for p in range(length):
+            hp = ref.mix(hs ^ (p + 1))
+            z = 1 + ref.draw(size_cdf, ref.unit(ref.mix(hp)))
+            chosen, attempt = [], 1
+            while len(chosen) < z and attempt <= 32 * z:
+                u = ref.unit(ref.mix(hp ^ attempt))
+                attempt += 1
+                item = 1 + int(u * n_items) if len(pop_cdf) == 0 else 1 + ref.draw(pop_cdf, u)
+                if item not in chosen:
+                    chosen.append(item)
+            seq.append(sorted(set(chosen) | set(plants.get((s, p), []))))
+        out.append(seq)
+    return out
+
+
+@pytest.mark.parametrize("popularity", [Popularity(), Popularity(distribution="zipf", exponent=1.2)])
+def test_fill_chunk_matches_twin(popularity):
+    rng = np.random.default_rng(2)
+    lo, n, n_items = 100, 40, 30
+    lengths = rng.integers(1, 6, size=n).astype(np.int32)
+    plants = {}
+    triples = []
+    for _ in range(25):
+        s = lo + int(rng.integers(0, n))
+        p = int(rng.integers(0, lengths[s - lo]))
+        item = int(rng.integers(1, n_items + 1))
+        plants.setdefault((s, p), []).append(item)
+        triples.append((s, p, item))
+    triples.sort(key=lambda x: x[0])  # grouped by sequence, positions in any order
+    pp = np.array([x[1] for x in triples], np.int64)
+    pi = np.array([x[2] for x in triples], np.int32)
+    off = np.searchsorted(np.array([x[0] for x in triples]), np.arange(lo, lo + n + 1)).astype(np.int64)
+    size_cdf = count_cdf(CountDist(mean=2.5, max=6))
+    pop_cdf = popularity_cdf(popularity, n_items)
+    so, to, it = k.fill_chunk(np.uint64(KEY), lo, lengths, size_cdf, pop_cdf, n_items, off, pp, pi)
+    assert ref.from_csr(so, to, it) == fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(),
+                                                 n_items, plants)
+
+
+def test_bucket_is_a_stable_counting_sort():
+    keys = np.random.default_rng(4).integers(0, 50, size=1000)
+    offsets, order = k.bucket(keys, 60)
+    assert order.tolist() == np.argsort(keys, kind="stable").tolist()
+    assert offsets.tolist() == np.searchsorted(np.sort(keys), np.arange(61)).tolist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_count_support_matches_reference_counter(seed):
+    rng = np.random.default_rng(seed)
+    n_items = 5
+    db = random_db(rng, 150, n_items)
+    times = [np.cumsum(rng.integers(0, 4, size=len(seq))).tolist() for seq in db]
+    patterns = []
+    for _ in range(10):
+        length = int(rng.integers(1, 4))
+        pat = [sorted(set(rng.integers(1, n_items + 1, size=int(rng.integers(1, 3))).tolist())) for _ in range(length)]
+        min_gap = int(rng.integers(1, 3))
+        max_gap = None if rng.random() < 0.3 else min_gap + int(rng.integers(0, 3))
+        window = None if rng.random() < 0.5 else int(rng.integers(0, 8))
+        patterns.append((pat, min_gap, max_gap, window))
+    pat_off, pat_set_off, pat_items = [0], [0], []
+    for pat, *_ in patterns:
+        for s in pat:
+            pat_items.extend(s)
+            pat_set_off.append(len(pat_items))
+        pat_off.append(len(pat_set_off) - 1)
+    bin_a = rng.integers(0, 151, size=len(patterns)).astype(np.int64)
+    bin_b = bin_a + rng.integers(0, 151 - bin_a)
+    got = k.count_support(*to_csr(db), np.array([t for ts in times for t in ts], np.int64), n_items,
+                          np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
+                          np.array([p[1] for p in patterns], np.int64),
+                          np.array([p[2] or k.UNBOUNDED for p in patterns], np.int64),
+                          np.array([-1 if p[3] is None else p[3] for p in patterns], np.int64), bin_a, bin_b)
+    for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
+        cuts = [0, int(bin_a[j]), int(bin_b[j]), len(db)]
+        want = [ref.support_count(db[a:b], pat, min_gap, max_gap, window, times[a:b])
+                for a, b in itertools.pairwise(cuts)]
+        assert got[j].tolist() == want, (pat, min_gap, max_gap, window)
+
+
+def test_item_and_pair_supports_match_reference():
+    rng = np.random.default_rng(7)
+    n_items = 9
+    db = random_db(rng, 120, n_items)
+    csr = to_csr(db)
+    isup = k.item_supports(*csr, n_items)
+    assert isup[1:].tolist() == [sum(any(i in s for s in seq) for seq in db) for i in range(1, n_items + 1)]
+    freq = np.array([2, 3, 5, 8], np.int64)
+    index = np.full(n_items + 1, -1, np.int64)
+    index[freq] = np.arange(freq.size)
+    pairs = ref.pair_counts(db)
+    for lo, hi in [(0, 4), (1, 3)]:
+        got = k.pair_supports(*csr, index, lo, hi, freq.size)
+        want = [[pairs.get((int(a), int(b)), 0) for b in freq] for a in freq[lo:hi]]
+        assert got.tolist() == want
+
+
+def test_spmf_bytes_and_parser_round_trip():
+    rng = np.random.default_rng(3)
+    db = random_db(rng, 50, 2000)
+    csr = to_csr(db)
+    none = np.empty(0, np.int64)
+    text = k.spmf_bytes(*csr, none, 0, len(db)).tobytes().decode()
+    assert text == "".join(ref.spmf_line(seq) for seq in db)
+    assert k.spmf_bytes(*csr, none, 10, 20).tobytes().decode() == "".join(ref.spmf_line(seq) for seq in db[10:20])
+    error, _, so, to, it = k.parse_spmf(np.frombuffer(("# comment\n\n" + text).encode(), np.uint8))
+    assert error == 0
+    assert ref.from_csr(so, to, it) == db
+    times = [np.cumsum(rng.integers(0, 1000, size=len(seq))).tolist() for seq in db]
+    flat = np.array([t for ts in times for t in ts], np.int64)
+    timed = k.spmf_bytes(*csr, flat, 0, len(db)).tobytes().decode()
+    assert timed == "".join(ref.spmf_line(seq, t) for seq, t in zip(db, times))
+    error, _, so, to, it = k.parse_spmf(np.frombuffer(timed.encode(), np.uint8))
+    assert error == 0
+    assert ref.from_csr(so, to, it) == db
+
+
+def test_spmf_bytes_beyond_the_digit_table():
+    db = [[[7, k.LUT_IDS + 5], [2**31 - 1]], [[k.LUT_IDS - 1]]]
+    text = k.spmf_bytes(*to_csr(db), np.empty(0, np.int64), 0, 2).tobytes().decode()
+    assert text == "".join(ref.spmf_line(seq) for seq in db)
+
+
+@pytest.mark.parametrize(("text", "error", "line"), [
+    ("1 -1 -2\n1 x -1 -2\n", 1, 2),
+    ("1 -1 -2\n\n0 -1 -2\n", 2, 3),
+    ("1 -1 -1 -2\n", 3, 1),
+    ("1 -1 2 -2\n", 4, 1),
+    ("-2\n", 4, 1),
+    ("1 -1 -2\n1 -1\n", 5, 2),
+    ("1 -1 -2 3\n", 6, 1),
+    ("1 -1 -2\n5 -3 -1 -2\n", 2, 2),
+    ("<3> 1 -1 <4 2 -1 -2\n", 1, 1),
+])
+def test_parser_reports_the_malformed_line(text, error, line):
+    got = k.parse_spmf(np.frombuffer(text.encode(), np.uint8))
+    assert (got[0], got[1]) == (error, line)
+
+
+def test_parser_sorts_and_dedupes_itemsets():
+    _, _, so, to, it = k.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))
+    assert ref.from_csr(so, to, it) == [[[3, 9], [2]]]
