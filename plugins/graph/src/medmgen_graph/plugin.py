@@ -1,0 +1,17 @@
+"""Hook implementations of the graph modality (registered via the ``medmgen`` entry point)."""
+
+from __future__ import annotations
+
+from medmgen import hookimpl
+from medmgen_graph.generator import PlantedGraph, SbmGraph
+from medmgen_graph.kinds import KINDS
+
+
+@hookimpl
+def medmgen_generators() -> list:
+    return [PlantedGraph, SbmGraph]
+
+
+@hookimpl
+def medmgen_ledger_kinds() -> list:
+    return list(KINDS)

@@ -1,0 +1,189 @@
+"""Checking constraints on an Arrow table and repairing the rows that break them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from medmgen_tabular.expression import parse_expression
+from medmgen_tabular.spec import Constraint
+
+MAX_ROUNDS = 20
+
+
+class Unsatisfiable(Exception):
+    """No row or value can satisfy a constraint; the repairer reports it with its key path."""
+
+
+def _numbers(table: pa.Table, name: str) -> np.ndarray:
+    col = table.column(name)
+    t = col.type
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        col = col.cast(pa.int64())
+    return col.to_numpy(zero_copy_only=False).astype(np.float64)
+
+
+def _expression(table: pa.Table, text: str) -> np.ndarray:
+    terms, _ = parse_expression(text)
+    out = np.zeros(table.num_rows)
+    for name, coef in terms:
+        out += coef * (_numbers(table, name) if name else 1.0)
+    return out
+
+
+def _combos(table: pa.Table, columns: Sequence[str]) -> pd.MultiIndex:
+    return pd.MultiIndex.from_frame(table.select(list(columns)).to_pandas())
+
+
+def violations(table: pa.Table, c: Constraint, reference: pa.Table | None) -> np.ndarray:
+    """Boolean mask of rows that break ``c`` (a missing value breaks only ``not_null``)."""
+    if c.kind == "range":
+        x = _numbers(table, c.column)
+        bad = np.zeros(len(x), dtype=bool)
+        with np.errstate(invalid="ignore"):
+            if c.low is not None:
+                bad |= x < c.low
+            if c.high is not None:
+                bad |= x > c.high
+        return bad
+    if c.kind == "inequality":
+        a, b = _numbers(table, c.left), _numbers(table, c.right)
+        with np.errstate(invalid="ignore"):
+            return (a >= b) if c.strict else (a > b)
+    if c.kind == "formula":
+        want, got = _expression(table, c.expression), _numbers(table, c.column)
+        with np.errstate(invalid="ignore"):
+            return np.abs(got - want) > 1e-9 * (1.0 + np.abs(want))
+    if c.kind == "unique":
+        values = table.column(c.column).to_pandas()
+        return (values.duplicated(keep="first") & values.notna()).to_numpy()
+    if c.kind == "not_null":
+        return table.column(c.column).is_null().to_numpy(zero_copy_only=False)
+    if c.kind == "allowed_values":
+        col = table.column(c.column)
+        inside = pc.is_in(col, value_set=_value_set(c.values, col.type)).to_numpy(zero_copy_only=False)
+        return ~inside & ~col.is_null().to_numpy(zero_copy_only=False)
+    if c.kind == "fixed_combinations":
+        if reference is None:
+            return np.zeros(table.num_rows, dtype=bool)
+        present = np.logical_and.reduce([table.column(n).is_valid().to_numpy(zero_copy_only=False)
+                                         for n in c.columns])
+        return present & ~_combos(table, c.columns).isin(_combos(reference, c.columns).unique())
+    raise ValueError(f"unknown constraint kind {c.kind!r}")
+
+
+def _value_set(values: Sequence[Any], t: pa.DataType) -> pa.Array:
+    try:
+        return pa.array(values).cast(t)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pa.array([str(v) for v in values]).cast(t, safe=False)
+
+
+def count_source_violations(table: pa.Table, cons: Sequence[Constraint]) -> list[int]:
+    """How many rows of the real table break each constraint (a warning, never an error)."""
+    return [int(violations(table, c, None).sum()) for c in cons]
+
+
+def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    i = table.column_names.index(name)
+    return table.set_column(i, name, values.cast(table.schema.field(name).type))
+
+
+def clip_rows(table: pa.Table, c: Constraint, bad: np.ndarray) -> pa.Table:
+    col = table.column(c.column)
+    t = col.type
+    low, high = c.low, c.high
+    if pa.types.is_integer(t):
+        low = None if low is None else float(np.ceil(low))
+        high = None if high is None else float(np.floor(high))
+    x = _numbers(table, c.column)
+    y = np.clip(x, -np.inf if low is None else low, np.inf if high is None else high)
+    arr = pa.array(np.where(bad, y, x), mask=col.is_null().to_numpy(zero_copy_only=False))
+    if pa.types.is_timestamp(t):
+        arr = arr.cast(pa.int64())
+    return _replace(table, c.column, arr)
+
+
+def resample_rows(table: pa.Table, c: Constraint, bad: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    donors = np.flatnonzero(~bad)
+    col = table.column(c.column).combine_chunks()
+    if len(donors) == 0:
+        if c.kind == "allowed_values":
+            fill = _value_set(c.values, col.type).take(pa.array(rng.integers(0, len(c.values), int(bad.sum()))))
+            return _replace(table, c.column, _scatter(col, bad, fill))
+        if c.kind == "range":
+            return clip_rows(table, c, bad)
+        raise Unsatisfiable(f"{c.kind} on {c.column!r} can never be met: no value of the column complies")
+    picks = donors[rng.integers(0, len(donors), int(bad.sum()))]
+    return _replace(table, c.column, _scatter(col, bad, col.take(pa.array(picks))))
+
+
+def _scatter(col: pa.Array, bad: np.ndarray, fill: pa.Array) -> pa.Array:
+    """``col`` with the ``bad`` positions replaced, in order, by ``fill``."""
+    index = np.arange(len(col))
+    index[bad] = len(col) + np.arange(int(bad.sum()))
+    return pa.concat_arrays([col, fill.cast(col.type)]).take(pa.array(index))
+
+
+def recompute_rows(table: pa.Table, c: Constraint, bad: np.ndarray) -> pa.Table:
+    col = table.column(c.column).combine_chunks()
+    if c.kind == "formula":
+        want = _expression(table, c.expression)
+        if pa.types.is_integer(col.type):
+            want = np.round(want)
+        x = _numbers(table, c.column)
+        return _replace(table, c.column, pa.array(np.where(bad, want, x), from_pandas=True))
+    # unique: each duplicate gets a value not used yet
+    n = int(bad.sum())
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type):
+        top = pc.max(col).as_py() or 0
+        fill = pa.array(np.arange(1, n + 1) + top)
+    else:
+        used = set(col.cast(pa.string()).to_pylist())
+        base = col.cast(pa.string()).filter(pa.array(bad)).to_pylist()
+        fill_list = []
+        for b in base:  # only duplicated rows, usually few
+            k = 1
+            while f"{b}~{k}" in used:
+                k += 1
+            used.add(f"{b}~{k}")
+            fill_list.append(f"{b}~{k}")
+        fill = pa.array(fill_list)
+    return _replace(table, c.column, _scatter(col, bad, fill))
+
+
+def reject_rows(table: pa.Table, bad: np.ndarray, screen: Callable[[pa.Table], pa.Table],
+                regenerate: Callable[[int, int], pa.Table] | None, identifiers: Sequence[str],
+                rng: np.random.Generator, call: int = 0) -> tuple[pa.Table, int]:
+    """Replace ``bad`` rows by fresh rows from ``regenerate`` that pass ``screen`` (else by good existing rows).
+
+    Draw ``r`` of call ``call`` uses the regenerate seed ``call * MAX_ROUNDS + r``.
+    """
+    need = int(bad.sum())
+    fresh: list[pa.Table] = []
+    got = 0
+    if regenerate is not None:
+        for round_ in range(MAX_ROUNDS):
+            if got >= need:
+                break
+            good = screen(regenerate(max(2 * (need - got), 64), call * MAX_ROUNDS + round_))
+            fresh.append(good)
+            got += good.num_rows
+    if got < need:
+        donors = np.flatnonzero(~bad)
+        if len(donors) == 0:
+            raise Unsatisfiable("the constraints can never be met together: no generated row satisfies them")
+        fresh.append(table.take(pa.array(donors[rng.integers(0, len(donors), need - got)])))
+    fill = pa.concat_tables(fresh).slice(0, need)
+    rows = np.flatnonzero(bad)
+    index = np.arange(table.num_rows)
+    index[rows] = table.num_rows + np.arange(need)
+    merged = pa.concat_tables([table, fill.select(table.column_names).cast(table.schema)]).take(pa.array(index))
+    for name in identifiers:  # replaced rows keep their identifiers
+        merged = _replace(merged, name, table.column(name).combine_chunks())
+    return merged, need

@@ -1,0 +1,129 @@
+"""Reading a real table (CSV or Parquet) and encoding each column as sorted levels."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
+from attrs import frozen
+
+from medmgen.errors import InputError
+
+ID_MIN_ROWS = 50
+
+
+def read_table(path: Path) -> pa.Table:
+    """A CSV (optionally compressed) or Parquet file as an Arrow table; bad files raise :class:`InputError`."""
+    source = str(path)
+    if not path.is_file():
+        raise InputError.one(source, "", "file not found")
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            table = pq.read_table(path)
+        elif name.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zst")):
+            table = _read_csv(path)
+        else:
+            raise InputError.one(source, "", "unknown table format", ".csv, .csv.gz or .parquet", path.suffix)
+    except InputError:
+        raise
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
+        raise InputError.one(source, "", f"cannot read: {str(exc).splitlines()[0]}") from None
+    if table.num_rows == 0 or table.num_columns == 0:
+        raise InputError.one(source, "", "the table is empty", "a header and at least one row",
+                             f"{table.num_rows} rows")
+    return table
+
+
+def _read_csv(path: Path) -> pa.Table:
+    bad: list[tuple[int | None, int, int]] = []
+
+    def on_bad_row(row: pcsv.InvalidRow) -> str:
+        bad.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(use_threads=False),
+                          parse_options=pcsv.ParseOptions(invalid_row_handler=on_bad_row),
+                          convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+    if bad:
+        number, expected, actual = bad[0]
+        where = f"line {number}" if number is not None else ""
+        raise InputError.one(str(path), where, f"ragged row ({len(bad)} such rows in the file)",
+                             f"{expected} fields", f"{actual} fields")
+    return table
+
+
+def source_mtime(path: Path) -> tuple[str, int, int]:
+    st = os.stat(path)
+    return str(path.resolve()), st.st_mtime_ns, st.st_size
+
+
+@frozen(kw_only=True)
+class Column:
+    """One source column: its sorted distinct values (null first) and each row's level index.
+
+    ``identifier`` columns (primary keys, free-text ids) are not modelled: the output
+    gets fresh unique values of the same type.
+    """
+
+    name: str
+    levels: pa.Array
+    counts: np.ndarray
+    codes: np.ndarray
+    identifier: bool = False
+
+    @property
+    def cum(self) -> np.ndarray:
+        c = np.cumsum(self.counts, dtype=np.float64) / float(self.counts.sum())
+        c[-1] = 1.0
+        return c
+
+
+def encode(table: pa.Table, max_levels: int, source: str) -> list[Column]:
+    """Encode every column; a huge text column is warned about and treated as an identifier."""
+    out = []
+    n = table.num_rows
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        series = col.to_pandas()
+        codes, uniques = pd.factorize(series, sort=True, use_na_sentinel=True)
+        has_null = bool((codes < 0).any())
+        nuniq = len(uniques)
+        text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+        integer = pa.types.is_integer(col.type)
+        is_id = (text or integer) and not has_null and nuniq == n and n >= ID_MIN_ROWS
+        if text and nuniq > max_levels and not is_id:
+            warnings.warn(f"{source}: column {name!r} has {nuniq} distinct values (more than max_levels = "
+                          f"{max_levels}); treated as an identifier", stacklevel=3)
+            is_id = True
+        codes = codes.astype(np.int32)
+        values = pa.array(np.asarray(uniques)).cast(col.type) if len(uniques) else pa.array([], type=col.type)
+        if has_null:
+            codes = codes + 1
+            values = pa.concat_arrays([pa.nulls(1, type=col.type), values])
+        counts = np.bincount(codes, minlength=len(values)).astype(np.int64)
+        out.append(Column(name=name, levels=values, counts=counts, codes=codes, identifier=is_id))
+    return out
+
+
+def fresh_ids(column: Column, records: int) -> pa.Array:
+    """``records`` unique values shaped like an identifier column."""
+    t = column.levels.type
+    if pa.types.is_integer(t):
+        start = int(pc.min(column.levels).as_py())
+        return pa.array(np.arange(start, start + records, dtype=np.int64)).cast(t, safe=False)
+    first, last = str(column.levels[0].as_py()), str(column.levels[-1].as_py())
+    same = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), min(len(first), len(last)))
+    prefix = first[:same].rstrip("0123456789")  # levels are sorted: the ends share every common prefix
+    numbers = pc.utf8_lpad(pa.array(np.arange(1, records + 1)).cast(pa.string()), width=len(str(records)),
+                           padding="0")
+    return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "").cast(t)

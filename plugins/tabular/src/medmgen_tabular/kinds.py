@@ -1,0 +1,52 @@
+"""Ledger kinds of the tabular plugin: ``class_rule``, ``cluster``, ``anomaly``.
+
+Realized values are counted from the written table. None of them has a steerable
+``quantity``: labels, cluster sizes and anomaly counts are planted exactly.
+"""
+
+from __future__ import annotations
+
+from attrs import frozen
+
+from medmgen.ledger import Pattern
+
+
+@frozen(kw_only=True)
+class ClassRule(Pattern):
+    """Rows matching ``rule`` (and no earlier rule) get ``label``, up to label noise."""
+
+    kind = "class_rule"
+    rule: str
+    columns: list[str]
+    label: int
+    target_accuracy: float
+    target_coverage: float | None = None
+    realized_accuracy: float | None = None
+    realized_coverage: float | None = None
+    rows_covered: int | None = None
+
+
+@frozen(kw_only=True)
+class Cluster(Pattern):
+    """One mixture component over ``columns``: its rows and its centre."""
+
+    kind = "cluster"
+    cluster: int
+    columns: list[str]
+    centre: list[float]
+    spread: float
+    target_size: float
+    rows: list[int]
+    realized_size: float | None = None
+    realized_centre: list[float] | None = None
+
+
+@frozen(kw_only=True)
+class Anomaly(Pattern):
+    """Planted anomalous rows of one type (``global``, ``contextual``, ``collective``) and why."""
+
+    kind = "anomaly"
+    anomaly: str
+    rows: list[int]
+    columns: list[str]
+    reason: str
