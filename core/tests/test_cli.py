@@ -68,7 +68,8 @@ def test_evaluate_reruns_evaluators(tmp_path, toy_spec):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["metrics"]["spec_error"]["patterns"] == 2
-    assert data["thresholds"][0]["name"] == "max_confidence_deviation"
+    checks = {c["name"]: c for c in data["thresholds"]}
+    assert checks["max_support_deviation"]["measured"] and checks["max_support_deviation"]["held"]
     missing = run_cli("evaluate", str(tmp_path / "nothing"))
     assert missing.returncode == 2 and "not found" in missing.stderr
 

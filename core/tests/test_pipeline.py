@@ -87,3 +87,30 @@ def test_load_reads_back_what_generate_returned(registry, tmp_path):
     assert back.spec.to_toml() == ds.spec.to_toml()
     with pytest.raises(KeyError, match="no table"):
         back.table("nope")
+
+
+def test_a_generator_that_does_not_steer_runs_once(registry):
+    from toy_plugin import Frozen
+
+    Frozen.calls = 0
+    ds = medmgen.generate(spec(generator="frozen"), registry=registry)
+    assert Frozen.calls == 1 and len(ds.report["iterations"]) == 1
+    assert not ds.passed  # Bernoulli noise at N=3000 misses 0.001, and nothing steers it
+
+
+def test_relative_source_resolves_from_the_original_spec_everywhere(registry, tmp_path, monkeypatch):
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "rates.txt").write_text("0.2\n0.05\n")
+    spec_path = tmp_path / "spec.toml"
+    spec_path.write_text('[blocks.b]\nmodality = "toy"\nrecords = 400\nsource = "inputs/rates.txt"\n')
+    monkeypatch.chdir(tmp_path.parent)  # somewhere else entirely
+    ds = medmgen.generate(spec_path, registry=registry, out=tmp_path / "pkg")
+    assert [p.target_support for p in ds.ledger.patterns] == [0.2, 0.05]
+    manifest = json.loads((tmp_path / "pkg" / "manifest.json").read_text())
+    entry = manifest["inputs"]["blocks.b.source"]
+    assert entry["path"] == "inputs/rates.txt"
+    assert entry["sha256"] == hashlib.sha256(b"0.2\n0.05\n").hexdigest()
+    assert medmgen.load(tmp_path / "pkg", registry=registry).spec.blocks["b"].source == "inputs/rates.txt"
+    from medmgen.cli import main
+
+    assert main(["-q", "reproduce", str(tmp_path / "pkg"), "-o", str(tmp_path / "again")]) == 0

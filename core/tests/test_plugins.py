@@ -26,7 +26,7 @@ def plugin(**hooks):
 def test_installed_plugins_are_found_through_entry_points(registry):
     names = {p.name: p for p in registry.plugins}
     assert names["core"].distribution == "medmgen"
-    assert names["toy"].registers["generators"] == ["toy/exact", "toy/noisy"]
+    assert names["toy"].registers["generators"] == ["toy/exact", "toy/noisy", "toy/frozen"]
     assert ("toy", "noisy") in registry.generators
     assert registry.kinds["rate"] is Rate
     assert "toy_cap" in registry.repairers and "toy_noise" in registry.mechanisms

@@ -15,7 +15,7 @@ import pyarrow as pa
 from attrs import evolve, frozen
 
 from medmgen import hookimpl
-from medmgen.errors import Problem
+from medmgen.errors import InputError, Problem
 from medmgen.fields import setting
 from medmgen.interfaces import (
     BlockResult,
@@ -45,6 +45,7 @@ class ToyBlock(BlockSpec):
     cap: float = setting(1.0, doc="Repair caps each rate at this value.", gt=0, le=1)
     pause: float = setting(0.0, doc="Seconds to sleep while writing (tests interruption).", ge=0)
     fail: bool = setting(False, doc="Raise inside generate (tests plugin errors).")
+    source: str | None = setting(None, doc="A text file of rates, one per line (replaces rates).")
 
     def check(self):
         return [Problem("rates", "needs at least one rate", "a non-empty array", self.rates)] if not self.rates else []
@@ -70,7 +71,13 @@ class ToyData:
 
 
 def _plan(block, ctx):
-    return [Rate(id=f"{ctx.block}/rate/{i}", block=ctx.block, target_support=r) for i, r in enumerate(block.rates)]
+    rates = block.rates
+    if block.source is not None:
+        path = ctx.resolve(block.source)
+        if not path.is_file():
+            raise InputError.one(ctx.source, f"blocks.{ctx.block}.source", "file not found", "a file", block.source)
+        rates = [float(line) for line in path.read_text().split()]
+    return [Rate(id=f"{ctx.block}/rate/{i}", block=ctx.block, target_support=r) for i, r in enumerate(rates)]
 
 
 def _result(block, plan, flags):
@@ -106,6 +113,18 @@ class Noisy(Generator):
         u = ctx.rng(DATA).random((block.records, len(plan)))
         aims = np.array([ctx.aim(p) for p in plan])
         return _result(block, plan, u < aims)
+
+
+class Frozen(Noisy):
+    """Noisy flags that ignore the controller's aims (a baseline that does not steer)."""
+
+    name, steers = "frozen", False
+    calls = 0
+
+    def generate(self, block, plan, ctx):
+        type(self).calls += 1
+        u = ctx.rng(DATA).random((block.records, len(plan)))
+        return _result(block, plan, u < np.array([p.target() for p in plan]))
 
 
 class Cap(Repairer):
@@ -154,7 +173,7 @@ class ToyNoise(Mechanism):
 
 @hookimpl
 def medmgen_generators():
-    return [Exact, Noisy]
+    return [Exact, Noisy, Frozen]
 
 
 @hookimpl

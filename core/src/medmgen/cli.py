@@ -198,12 +198,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from medmgen.dataset import generate
-    from medmgen.package import compare_manifests, read_json
+    from medmgen.package import compare_manifests, read_json, spec_dir_of
 
     reg = _registry(args)
     original = read_json(args.directory / "manifest.json")
-    generate(args.directory / "spec.toml", out=args.out, registry=reg, force=args.force)
+    generate(args.directory / "spec.toml", out=args.out, registry=reg, force=args.force,
+             base_dir=spec_dir_of(args.directory))
     new = read_json(args.out / "manifest.json")
+    for key, entry in original.get("inputs", {}).items():
+        now = new.get("inputs", {}).get(key, {}).get("sha256")
+        if entry.get("sha256") != now:
+            _say(args, f"note: input {key} = {entry.get('path')} has changed since the original run")
     notes = [f"{k}: {original.get(k)} -> {new.get(k)}" for k in ("medmgen", "numpy", "numba", "pyarrow")
              if original.get(k) != new.get(k)]
     diffs = compare_manifests(original, new)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medmgen import ledger as ledger_mod
-from medmgen.package import block_files, read_json, write_package
+from medmgen.package import block_files, read_json, spec_dir_of, write_package
 from medmgen.pipeline import RunResult, run
 from medmgen.plugins import Registry, load_registry
 from medmgen.progress import Progress
@@ -70,14 +70,17 @@ def generate(
     force: bool = False,
     registry: Registry | None = None,
     progress: Progress | None = None,
+    base_dir: str | Path | None = None,
 ) -> Dataset:
     """Generate the dataset a spec (path, or dict of TOML data) describes.
 
     With ``out``, the package is also written there (atomically) and the returned
-    dataset's ``path`` points at it.
+    dataset's ``path`` points at it. ``base_dir`` is where relative paths in the spec
+    resolve (default: the spec file's directory).
     """
     registry = registry or load_registry()
-    parsed = load_spec(spec, registry, overrides=overrides, seed=seed)
+    parsed = load_spec(spec, registry, overrides=overrides, seed=seed,
+                       base_dir=Path(base_dir) if base_dir is not None else None)
     result = run(parsed, registry, workers=workers, progress=progress)
     return _from_result(result, registry, out, force)
 
@@ -94,7 +97,7 @@ def load(directory: str | Path, *, registry: Registry | None = None) -> Dataset:
     """Open a dataset package written by ``generate``; tables load lazily."""
     directory = Path(directory)
     registry = registry or load_registry()
-    spec = load_spec(directory / "spec.toml", registry)
+    spec = load_spec(directory / "spec.toml", registry, base_dir=spec_dir_of(directory))
     ledger = ledger_mod.from_json_dict(read_json(directory / "ledger.json"), registry.kinds,
                                        str(directory / "ledger.json"))
     report = read_json(directory / "report.json")

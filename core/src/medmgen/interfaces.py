@@ -130,12 +130,15 @@ class Generator(abc.ABC):
 
     Subclasses set ``modality``, ``name`` and ``config`` (a frozen attrs subclass of
     :class:`BlockSpec`), and ``default = True`` for the modality's default generator.
+    ``steers = False`` says the output ignores ``ctx.aim`` (a baseline): the core then
+    generates the block once instead of on every feedback pass.
     """
 
     modality: ClassVar[str]
     name: ClassVar[str]
     config: ClassVar[type[BlockSpec]]
     default: ClassVar[bool] = False
+    steers: ClassVar[bool] = True
     description: ClassVar[str] = ""
 
     def plan(self, block: Any, ctx: BlockContext) -> list[Pattern]:

@@ -150,9 +150,32 @@ def build_manifest(root: Path, spec: Any, registry: Registry) -> dict[str, Any]:
         "streams": {name: {"entropy": spec.dataset.seed, "spawn_key": [seeds.block_key(name)]}
                     for name in spec.blocks},
         "spec_sha256": spec.digest(),
+        "spec_dir": str(spec.directory),
+        "inputs": _inputs(spec),
         "unhashed": [f"{k}#{v}" for k, v in UNHASHED.items()],
         "files": {rel: file_digest(root, rel) for rel in files},
     }
+
+
+def _inputs(spec: Any) -> dict[str, Any]:
+    """Each block's ``source`` file (contract key): as written, and its sha256."""
+    out = {}
+    for name, block in spec.blocks.items():
+        src = getattr(block, "source", None)
+        if isinstance(src, str) and src:
+            path = Path(src).expanduser()
+            path = path if path.is_absolute() else spec.directory / path
+            out[f"blocks.{name}.source"] = {"path": src, "sha256": sha256_file(path) if path.is_file() else None}
+    return out
+
+
+def spec_dir_of(package: Path) -> Path | None:
+    """Where the package's original spec was, so its relative ``source`` paths still resolve."""
+    manifest = package / "manifest.json"
+    if not manifest.is_file():
+        return None
+    value = read_json(manifest).get("spec_dir")
+    return Path(value) if value else None
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -144,8 +144,11 @@ def run(
     results: dict[str, BlockResult] = {}
     ledger = Ledger(seed=root)
     for it in range(max_iter):
-        results = {}
+        previous, results = results, {}
         for name, block in spec.blocks.items():
+            if it > 0 and not gens[name].steers:
+                results[name] = previous[name]  # same seeds, same aims ignored: same output
+                continue
             ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
                                iteration=it, effective=effective, workers=workers, progress=progress)
             gen = gens[name]
@@ -169,7 +172,7 @@ def run(
             "max_deviation": feedback.max_deviation_by_quantity(ledger.patterns),
             "held": held,
         })
-        if held or it == max_iter - 1 or not effective:
+        if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
             break
         effective = feedback.adjust(effective, ledger.patterns, spec.feedback.gain)
 

@@ -27,6 +27,21 @@ def svg(fig: Any) -> str:
     return text[text.index("<svg"):]
 
 
+MAX_POINTS = 2000
+
+
+def _thin(pts: Sequence[tuple[float, float]]) -> Sequence[tuple[float, float]]:
+    """At most MAX_POINTS: the largest deviations, then an even spread of the rest."""
+    if len(pts) <= MAX_POINTS:
+        return pts
+    order = sorted(range(len(pts)), key=lambda i: -abs(pts[i][1] - pts[i][0]))
+    worst = order[: MAX_POINTS // 4]
+    rest = sorted(order[MAX_POINTS // 4:])
+    step = len(rest) / (MAX_POINTS - len(worst))
+    keep = sorted(worst + [rest[int(k * step)] for k in range(MAX_POINTS - len(worst))])
+    return [pts[i] for i in keep]
+
+
 def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
                        tolerances: Mapping[str, float] | None = None) -> str:
     """Per quantity: realized against target (top) and the deviation with its tolerance band (bottom)."""
@@ -34,7 +49,8 @@ def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
     tolerances = tolerances or {}
     fig, axes = plt.subplots(2, len(points), figsize=(4.4 * len(points), 6.6), squeeze=False,
                              gridspec_kw={"height_ratios": [3, 2]})
-    for col, (quantity, pts) in enumerate(sorted(points.items())):
+    for col, (quantity, all_pts) in enumerate(sorted(points.items())):
+        pts = _thin(all_pts)
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
         top, bottom = axes[0][col], axes[1][col]
@@ -42,7 +58,8 @@ def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
         top.plot([0, hi], [0, hi], color="#999", lw=1, ls="--", label="target = realized")
         top.scatter(xs, ys, s=14, color="#1f6feb", alpha=0.8)
         top.set_ylabel(f"realized {quantity}")
-        top.set_title(f"{quantity}: {len(pts)} planted patterns")
+        shown = "" if len(pts) == len(all_pts) else f" (showing {len(pts):,})"
+        top.set_title(f"{quantity}: {len(all_pts):,} planted patterns{shown}")
         top.legend(loc="upper left", fontsize=8)
         bottom.axhline(0, color="#999", lw=1)
         tol = tolerances.get(quantity)
@@ -71,7 +88,8 @@ def convergence(iterations: Sequence[Mapping[str, Any]], limits: Mapping[str, fl
     ax.set_xlabel("generation pass")
     ax.set_ylabel("max |realized - target|")
     ax.set_xticks(range(1, len(iterations) + 1))
-    ax.legend(fontsize=8)
+    if quantities:
+        ax.legend(fontsize=8)
     return svg(fig)
 
 

@@ -135,11 +135,14 @@ def load_spec(
     overrides: Sequence[str] = (),
     seed: int | None = None,
     source: str | None = None,
+    base_dir: Path | None = None,
 ) -> Spec:
     """Read, override, structure and check a spec; raise one error listing every problem.
 
     ``spec`` is a TOML file or its already-parsed data (then ``source`` names it in
     messages and relative paths resolve against its directory, else the cwd).
+    ``base_dir`` overrides where relative paths in the spec (``source = ...``) resolve:
+    a package's ``spec.toml`` resolves them where the original spec was.
     """
     if isinstance(spec, Mapping):
         raw = _deep_copy(spec)
@@ -148,6 +151,8 @@ def load_spec(
     else:
         path = Path(spec)
         raw, source, directory = read_toml(path), str(path), path.resolve().parent
+    if base_dir is not None:
+        directory = Path(base_dir)
     problems = apply_overrides(raw, overrides)
     if seed is not None:
         raw.setdefault("dataset", {})
