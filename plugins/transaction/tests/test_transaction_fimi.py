@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from medmgen import cli
 from medmgen.errors import InputError
 from medmgen_transaction.fimi import parse_transactions, positive_ids, read_transactions
 
@@ -92,6 +93,7 @@ def test_positive_ids_shifts_only_zero_based_databases() -> None:
     (b"3:4:5 1\n", "line 1", "3:4:5"),
     (b"1\n2\n0 3\n", "line 3", "0"),
     (b"1 99999999999\n", "line 1", "99999999999"),
+    (b"2147483646\n2147483647\n", "line 2", "2147483647"),
 ])
 def test_malformed_lines_name_file_and_line(tmp_path: Path, text: bytes, line: str, token: str) -> None:
     path = tmp_path / "bad.dat"
@@ -105,9 +107,10 @@ def test_malformed_lines_name_file_and_line(tmp_path: Path, text: bytes, line: s
     assert problem.got == token
 
 
-def test_zero_allowed_on_request() -> None:
-    _, items = parse_transactions(b"0 3\n", "z.dat", allow_zero=True)
-    assert items.tolist() == [0, 3]
+def test_zero_allowed_on_request_and_largest_id_still_shifts() -> None:
+    _, items = parse_transactions(b"0 3 2147483646\n", "z.dat", allow_zero=True)
+    assert items.tolist() == [0, 3, 2147483646]
+    assert positive_ids(items)[0].tolist() == [1, 4, 2147483647]
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
@@ -117,3 +120,13 @@ def test_unreadable_files(tmp_path: Path) -> None:
     broken.write_bytes(gzip.compress(bytes(range(256)) * 8)[:-12])
     with pytest.raises(InputError, match="gzip"):
         read_transactions(broken)
+
+
+def test_malformed_source_file_stops_generate_before_writing(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "real.dat").write_text("1 2 3\n2 3\n4 5 x\n")
+    spec = tmp_path / "spec.toml"
+    spec.write_text('[blocks.b]\nmodality = "transaction"\nsource = "real.dat"\n')
+    out = tmp_path / "out"
+    assert cli.main(["-q", "generate", str(spec), "-o", str(out)]) == 2
+    assert f"{tmp_path / 'real.dat'}:line 3: not a transaction line" in capsys.readouterr().err
+    assert not out.exists()

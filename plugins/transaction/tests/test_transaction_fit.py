@@ -15,6 +15,7 @@ import pytest
 
 import medmgen
 from medmgen import cli
+from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation
 from medmgen_transaction import _fit_kernels as K
 from medmgen_transaction.fit import (
@@ -170,6 +171,15 @@ def test_miner_limit_is_reported() -> None:
 
 
 # ---------------------------------------------------------------- fitting
+def test_fit_refuses_sparse_huge_ids(tmp_path: Path) -> None:
+    path = tmp_path / "sparse.dat"
+    path.write_text("1 2\n5 2000000000\n")
+    for fit in (background_from_file, fit_block):
+        with pytest.raises(InputError, match="item ids too large") as err:
+            fit(path)
+        assert err.value.source == str(path) and err.value.problems[0].got == 2_000_000_000
+
+
 def test_inclusion_weights() -> None:
     counts = np.array([0, 1, 5, 500, 900, 1000])
     got = inclusion_weights(counts, 1000)
@@ -311,6 +321,8 @@ def test_real_fit_evaluator(tmp_path: Path) -> None:
     evaluation = Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=path)
     assert RealFit().applies(evaluation)
     assert not RealFit().applies(Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables))
+    assert not RealFit().applies(Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables,
+                                            against=tmp_path / "adult.csv.gz"))
     metrics = RealFit().evaluate(evaluation)
     direct = compare(Transactions.read(path), Transactions.from_arrow(ds.table("b").column("items")))
     assert metrics["b.item_tvd"] == direct["item_tvd"]

@@ -59,7 +59,9 @@ def test_default_design_meets_its_thresholds_without_accidental_itemsets(package
     assert ds.passed
     assert len(db) == 20_000
     assert ds.ledger.accidental == []
-    assert ds.report["metrics"]["blocks"]["baskets"]["accidental_search_complete"] is True
+    metrics = ds.report["metrics"]["blocks"]["baskets"]
+    assert metrics["accidental_search_complete"] is True
+    assert metrics["accidental_search_sweeps"] == 0  # pairs counted in the generator's own sweep
     for p in ds.ledger.patterns:
         assert p.deviation() <= (0.001 if isinstance(p, Itemset) else 0.01)
 
@@ -192,18 +194,36 @@ def test_source_file_supplies_records_items_and_background(tmp_path: Path) -> No
     assert isinstance(ds.ledger.patterns[0], Itemset) and not isinstance(ds.ledger.patterns[0], Rule)
 
 
-@pytest.mark.parametrize("workers", [1, 3])
-def test_miner_matches_pyfim_outside_planted_sets(workers: int) -> None:
-    from medmgen_transaction.counting import mine_unplanted
+class CsrChunks:
+    """An in-memory database as consecutive chunks of ``size`` transactions."""
+
+    def __init__(self, db: list[list[int]], size: int) -> None:
+        self.parts = [db[i:i + size] for i in range(0, len(db), size)]
+
+    def scan(self, fn: Any) -> Any:
+        from medmgen_transaction.chunks import Chunk
+
+        for part in self.parts:
+            offsets = np.zeros(len(part) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(t) for t in part])
+            yield fn(Chunk(offsets=offsets, items=np.array([i for t in part for i in t], dtype=np.int32)))
+
+
+@pytest.mark.parametrize(("chunk", "precounted"), [(800, None), (97, None), (97, [1, 2, 3, 5]), (250, "all")])
+def test_miner_matches_pyfim_outside_planted_sets(chunk: int, precounted: Any) -> None:
+    from medmgen_transaction.counting import PairCounter, mine_unplanted
 
     rng = np.random.default_rng(3)
     db = [sorted(rng.choice(np.arange(1, 16), size=rng.integers(1, 9), replace=False).tolist()) for _ in range(800)]
-    offsets = np.zeros(len(db) + 1, dtype=np.int64)
-    offsets[1:] = np.cumsum([len(t) for t in db])
-    items = np.array([i for t in db for i in t], dtype=np.int32)
-    counts = np.bincount(items, minlength=16)
+    chunks = CsrChunks(db, chunk)
+    counts = np.bincount([i for t in db for i in t], minlength=16)
+    pairs = None
+    if precounted is not None:
+        ids = np.arange(1, 16) if precounted == "all" else np.array(precounted)
+        counter = PairCounter.of(ids, 15)
+        pairs = (counter, np.sum(list(chunks.scan(counter.count)), axis=0))
     planted = [frozenset({1, 2, 3, 4}), frozenset({5, 6})]
-    mined = mine_unplanted(offsets, items, 15, counts, 0.06, planted, workers)
+    mined = mine_unplanted(chunks, len(db), 15, counts, 0.06, planted, pairs)
     expected = {frozenset(s): c for s, c in fim.fpgrowth(db, target="s", supp=-mined.min_count, zmin=2, report="a")
                 if not any(frozenset(s) <= p for p in planted)}
     assert mined.complete and len(expected) > 20

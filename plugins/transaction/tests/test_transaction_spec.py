@@ -90,8 +90,9 @@ def test_cli_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-@pytest.mark.parametrize(("content", "where"), [(None, "blocks.b.source"), ("1 2 3\n4 x 5\n", "line 2")])
-def test_bad_source_file_is_an_input_error(tmp_path: Path, content: str | None, where: str,
+@pytest.mark.parametrize(("content", "where", "named"), [(None, "blocks.b.source", "s.toml"),
+                                                       ("1 2 3\n4 x 5\n", "line 2", "real.dat")])
+def test_bad_source_file_is_an_input_error(tmp_path: Path, content: str | None, where: str, named: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "real.dat"
     if content is not None:
@@ -100,5 +101,6 @@ def test_bad_source_file_is_an_input_error(tmp_path: Path, content: str | None, 
     spec.write_text('[blocks.b]\nmodality = "transaction"\nsource = "real.dat"\n')
     out = tmp_path / "out"
     assert main(["generate", str(spec), "-o", str(out)]) == 2
-    assert where in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert where in err and named in err
     assert not out.exists()

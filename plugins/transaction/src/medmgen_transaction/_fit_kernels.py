@@ -17,7 +17,7 @@ BAD_TOKEN = 1
 TOO_LARGE = 2
 ZERO_ID = 3
 
-_MAX_ID = 2**31 - 1
+_MAX_ID = 2**31 - 2  # so a 0-based file can be shifted to 1-based int32 ids
 _NL, _SP, _TAB, _CR = 10, 32, 9, 13
 _ZERO, _NINE = 48, 57
 _HASH, _PERCENT, _AT = 35, 37, 64

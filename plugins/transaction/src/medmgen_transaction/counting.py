@@ -1,38 +1,35 @@
-"""Exact support counting and the accidental-itemset miner, over CSR transactions.
+"""Exact support counting and the accidental-itemset miner, over a block's chunks.
 
-Counting splits the transactions into one contiguous range per worker and runs the
-ranges on a thread pool (the kernels release the GIL); counts are integers, so the
-sums do not depend on the number of workers.
+Both work on a chunk source (``scan(fn)`` yields ``fn(chunk)`` for every chunk, in
+order): one sweep per Apriori level, a few chunks in memory at a time. Counts are
+integers summed over chunks, so they do not depend on the number of workers.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
 import numpy as np
 from attrs import frozen
 
 from medmgen_transaction import _kernels as K
+from medmgen_transaction.chunks import Chunk
 
-# Pair counting uses an f x f matrix per range: above this many frequent items, the
+T = TypeVar("T")
+
+# Pair counting uses an f x f matrix per chunk: above this many frequent items, the
 # search for accidental itemsets stops and says so.
 MAX_FREQUENT_ITEMS = 4096
 # Apriori stops (and says so) when one level has more candidates than this.
 MAX_CANDIDATES = 200_000
 
 
-def map_ranges(fn: Callable[[int, int], Any], n: int, workers: int) -> list[Any]:
-    """``fn(start, stop)`` over ``workers`` contiguous ranges covering ``0..n``, in order."""
-    cuts = np.linspace(0, n, max(1, min(workers, n)) + 1).astype(np.int64).tolist()
-    parts = list(itertools.pairwise(cuts))
-    if len(parts) == 1:
-        return [fn(*parts[0])]
-    with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        return list(pool.map(lambda ab: fn(*ab), parts))
+class Chunks(Protocol):
+    """A block's transactions, chunk by chunk."""
+
+    def scan(self, fn: Callable[[Chunk], T]) -> Iterator[T]: ...
 
 
 def csr(sets: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
@@ -43,19 +40,62 @@ def csr(sets: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
     return offsets, flat
 
 
-def count_supports(
-    offsets: np.ndarray, items: np.ndarray, n_items: int, item_counts: np.ndarray,
-    sets: Sequence[Sequence[int]], workers: int,
-) -> np.ndarray:
-    """Transactions containing each set (exact); each set is anchored at its rarest item."""
+@frozen(kw_only=True)
+class SetCounter:
+    """Counts transactions containing each set; each set is anchored at its rarest item."""
+
+    n_items: int
+    offsets: np.ndarray
+    items: np.ndarray
+
+    @classmethod
+    def of(cls, sets: Sequence[Sequence[int]], n_items: int) -> SetCounter:
+        offsets, items = csr(sets)
+        return cls(n_items=n_items, offsets=offsets, items=items)
+
+    def anchors(self, item_counts: np.ndarray) -> np.ndarray:
+        out = np.empty(self.offsets.size - 1, dtype=np.int64)
+        for s in range(out.size):
+            members = self.items[self.offsets[s]:self.offsets[s + 1]]
+            out[s] = members[np.lexsort((members, item_counts[members]))[0]]
+        return out
+
+    def count(self, ch: Chunk, anchors: np.ndarray | None = None) -> np.ndarray:
+        """Counts in one chunk (anchored by the chunk's own item counts unless given)."""
+        if anchors is None:
+            anchors = self.anchors(np.bincount(ch.items, minlength=self.n_items + 1))
+        return K.count_sets(ch.offsets, ch.items, 0, ch.rows, self.n_items, self.offsets, self.items, anchors)
+
+
+def count_supports(chunks: Chunks, n_items: int, item_counts: np.ndarray, sets: Sequence[Sequence[int]]) -> np.ndarray:
+    """Transactions containing each set (exact): one sweep over the chunks."""
+    total = np.zeros(len(sets), dtype=np.int64)
     if not sets:
-        return np.zeros(0, dtype=np.int64)
-    set_offsets, set_items = csr(sets)
-    anchors = np.array([min(s, key=lambda i: (item_counts[i], i)) for s in sets], dtype=np.int64)
-    n = offsets.size - 1
-    parts = map_ranges(lambda a, b: K.count_sets(offsets, items, a, b, n_items, set_offsets, set_items, anchors),
-                       n, workers)
-    return np.sum(parts, axis=0)
+        return total
+    counter = SetCounter.of(sets, n_items)
+    anchors = counter.anchors(item_counts)
+    for part in chunks.scan(lambda ch: counter.count(ch, anchors)):
+        total += part
+    return total
+
+
+@frozen(kw_only=True)
+class PairCounter:
+    """Co-occurrence counts among ``ids`` (ascending), chunk by chunk."""
+
+    ids: np.ndarray
+    dense: np.ndarray  # index = id: position in ``ids`` or -1
+
+    @classmethod
+    def of(cls, ids: np.ndarray, n_items: int) -> PairCounter:
+        dense = np.full(n_items + 1, -1, dtype=np.int64)
+        dense[ids] = np.arange(ids.size)
+        return cls(ids=ids, dense=dense)
+
+    def count(self, ch: Chunk) -> np.ndarray:
+        out = np.zeros((self.ids.size, self.ids.size), dtype=np.int32)
+        K.pair_counts(ch.offsets, ch.items, 0, ch.rows, self.dense, out)
+        return out
 
 
 @frozen(kw_only=True)
@@ -67,6 +107,7 @@ class MinedItemsets:
     frequent_items: int
     levels: int
     complete: bool
+    sweeps: int = 0  # passes over the chunks the search made (pair counts given by the caller are free)
     note: str = ""
 
 
@@ -75,16 +116,17 @@ def _covered(itemset: tuple[int, ...], planted_by_item: dict[int, list[frozenset
 
 
 def mine_unplanted(
-    offsets: np.ndarray, items: np.ndarray, n_items: int, item_counts: np.ndarray, min_support: float,
-    planted: Sequence[frozenset[int]], workers: int,
+    chunks: Chunks, records: int, n_items: int, item_counts: np.ndarray, min_support: float,
+    planted: Sequence[frozenset[int]], pairs: tuple[PairCounter, np.ndarray] | None = None,
 ) -> MinedItemsets:
     """Every itemset of size >= 2 with support >= ``min_support`` not inside a planted set.
 
     Frequent items, then pair counts over frequent items, then Apriori levels k >= 3
     (join on a common (k-2)-prefix, prune by (k-1)-subsets, count by anchored scan).
+    ``pairs`` are counts already taken (by the generator's counting sweep) among some
+    ids: when they cover every frequent item, the pair level needs no sweep of its own.
     """
-    n = offsets.size - 1
-    min_count = max(1, math.ceil(min_support * n - 1e-9))
+    min_count = max(1, math.ceil(min_support * records - 1e-9))
     frequent = np.flatnonzero(item_counts >= min_count)
     frequent = frequent[frequent > 0]
     by_item: dict[int, list[frozenset[int]]] = {}
@@ -94,19 +136,22 @@ def mine_unplanted(
     if frequent.size > MAX_FREQUENT_ITEMS:
         return MinedItemsets(found=[], min_count=min_count, frequent_items=int(frequent.size), levels=1,
                              complete=False, note=f"more than {MAX_FREQUENT_ITEMS} frequent items")
-    dense = np.full(n_items + 1, -1, dtype=np.int64)
-    dense[frequent] = np.arange(frequent.size)
     f = int(frequent.size)
-    dtype = np.int32 if n < 2**31 else np.int64
-
-    def pairs_in(a: int, b: int) -> np.ndarray:
-        out = np.zeros((f, f), dtype=dtype)
-        K.pair_counts(offsets, items, a, b, dense, out)
-        return out
-
-    pairs = np.sum(map_ranges(pairs_in, n, workers), axis=0)
-    ia, ib = np.nonzero(pairs >= min_count)
-    level = {(int(frequent[a]), int(frequent[b])): int(pairs[a, b]) for a, b in zip(ia, ib, strict=True)}
+    sweeps = 0
+    if pairs is not None and np.isin(frequent, pairs[0].ids).all():
+        at = np.searchsorted(pairs[0].ids, frequent)
+        pairs_of_frequent = pairs[1][np.ix_(at, at)]
+    elif f < 2:
+        pairs_of_frequent = np.zeros((f, f), dtype=np.int64)
+    else:
+        counter = PairCounter.of(frequent, n_items)
+        pairs_of_frequent = np.zeros((f, f), dtype=np.int64)
+        for part in chunks.scan(counter.count):
+            pairs_of_frequent += part
+        sweeps += 1
+    ia, ib = np.nonzero(pairs_of_frequent >= min_count)
+    level = {(int(frequent[a]), int(frequent[b])): int(pairs_of_frequent[a, b])
+             for a, b in zip(ia, ib, strict=True)}
     found = [(s, c) for s, c in level.items() if not _covered(s, by_item)]
     k = 2
     while level:
@@ -115,17 +160,20 @@ def mine_unplanted(
             break
         if len(candidates) > MAX_CANDIDATES:
             return MinedItemsets(found=sorted(found), min_count=min_count, frequent_items=f, levels=k,
-                                 complete=False, note=f"more than {MAX_CANDIDATES} candidates of size {k + 1}")
+                                 complete=False, sweeps=sweeps,
+                                 note=f"more than {MAX_CANDIDATES} candidates of size {k + 1}")
         # Candidates inside a planted set are never reported: keep them as frequent without
         # counting (a superset of the true level, so no unplanted frequent itemset is missed).
         inside = [c for c in candidates if _covered(c, by_item)]
         outside = [c for c in candidates if not _covered(c, by_item)]
-        counts = count_supports(offsets, items, n_items, item_counts, outside, workers)
+        counts = count_supports(chunks, n_items, item_counts, outside)  # no sweep when there are none
+        sweeps += bool(outside)
         new = [(c, int(m)) for c, m in zip(outside, counts, strict=True) if m >= min_count]
         found += new
         level = dict(new) | {c: -1 for c in inside}
         k += 1
-    return MinedItemsets(found=sorted(found), min_count=min_count, frequent_items=f, levels=k, complete=True)
+    return MinedItemsets(found=sorted(found), min_count=min_count, frequent_items=f, levels=k, complete=True,
+                         sweeps=sweeps)
 
 
 def _candidates(prev: list[tuple[int, ...]], k: int) -> list[tuple[int, ...]]:

@@ -1,67 +1,145 @@
-"""A generated transaction block: CSR arrays, its Arrow table and its SPMF text file."""
+"""A generated transaction block, kept as its recipe: files are written chunk by chunk.
+
+``write_parquet`` regenerates the chunks once and writes ``<block>.parquet`` (one row
+group per chunk), the SPMF text and the utility text in the same sweep, so peak memory
+is a few chunks whatever the number of records. ``tables()`` materialises the whole
+block (for evaluators and the Python API on small data).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from attrs import frozen
 
 from medmgen_transaction import _kernels as K
+from medmgen_transaction.chunks import Chunk, Recipe
 
 
 @frozen(kw_only=True)
 class TransactionData:
-    """Transactions as CSR (``offsets`` int64, ``items`` int32 sorted per row).
+    """Transactions of one block, regenerated from ``recipe`` whenever they are needed.
 
-    Optional: ``timestamps`` (one per transaction), ``quantities`` (one per item
-    occurrence) with ``profits`` (unit profit per id, index = id).
+    Columns: ``items`` (``list<int32>``, sorted ids), ``timestamp`` (int64) when asked,
+    ``quantities`` (``list<int32>``, one per occurrence) with utilities; part
+    ``profits``: ``item``, ``profit``.
     """
 
-    offsets: np.ndarray = attrs.field(eq=False)
-    items: np.ndarray = attrs.field(eq=False)
-    timestamps: np.ndarray | None = attrs.field(default=None, eq=False)
-    quantities: np.ndarray | None = attrs.field(default=None, eq=False)
-    profits: np.ndarray | None = attrs.field(default=None, eq=False)
-    chunk: int = 65_536
+    recipe: Recipe
+    # (directory, block) pairs whose text files the last write_parquet already wrote.
+    _written: set[tuple[Path, str]] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
     @property
     def records(self) -> int:
-        return self.offsets.size - 1
+        return self.recipe.records
 
-    def _list(self, values: np.ndarray) -> pa.Array:
-        """``list<int32>`` built zero-copy on the CSR offsets (``large_list`` past 2**31 values)."""
-        flat = pa.array(values, type=pa.int32())
-        if values.size < 2**31:
-            return pa.ListArray.from_arrays(pa.array(self.offsets.astype(np.int32), type=pa.int32()), flat)
-        return pa.LargeListArray.from_arrays(pa.array(self.offsets, type=pa.int64()), flat)
+    def rows(self) -> Mapping[str, int]:
+        out = {"": self.records}
+        if self.recipe.quantities is not None:
+            out["profits"] = self.recipe.background.items
+        return out
+
+    def schema(self) -> pa.Schema:
+        fields = [pa.field("items", pa.list_(pa.int32()))]
+        if self.recipe.times is not None:
+            fields.append(pa.field("timestamp", pa.int64()))
+        if self.recipe.quantities is not None:
+            fields.append(pa.field("quantities", pa.list_(pa.int32())))
+        return pa.schema(fields)
 
     def tables(self) -> Mapping[str, pa.Table]:
-        """``""``: ``items`` (+ ``timestamp``, ``quantities``); ``"profits"``: ``item``, ``profit``."""
-        columns = {"items": self._list(self.items)}
-        if self.timestamps is not None:
-            columns["timestamp"] = pa.array(self.timestamps, type=pa.int64())
-        if self.quantities is None or self.profits is None:
+        """``""``: ``items`` (+ ``timestamp``, ``quantities``); ``"profits"``: ``item``, ``profit``.
+
+        Materialises every chunk: ``list<int32>`` columns (``large_list`` past 2**31 values).
+        """
+        parts = list(self.recipe.scan(lambda ch: ch))
+        lengths = np.concatenate([np.diff(ch.offsets) for ch in parts])
+        offsets = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        columns = {"items": _list(offsets, np.concatenate([ch.items for ch in parts]))}
+        if self.recipe.times is not None:
+            columns["timestamp"] = pa.array(np.concatenate([ch.timestamps for ch in parts]), type=pa.int64())
+        if self.recipe.quantities is None:
             return {"": pa.table(columns)}
-        columns["quantities"] = self._list(self.quantities)
-        ids = np.arange(1, self.profits.size, dtype=np.int32)
-        profits = pa.table({"item": ids, "profit": self.profits[1:].astype(np.int64)})
-        return {"": pa.table(columns), "profits": profits}
+        columns["quantities"] = _list(offsets, np.concatenate([ch.quantities for ch in parts]))
+        return {"": pa.table(columns), "profits": self._profits()}
+
+    def _profits(self) -> pa.Table:
+        assert self.recipe.quantities is not None
+        profits = self.recipe.quantities.profits
+        return pa.table({"item": np.arange(1, profits.size, dtype=np.int32), "profit": profits[1:].astype(np.int64)})
+
+    def _chunk_table(self, ch: Chunk, schema: pa.Schema) -> pa.Table:
+        offsets = pa.array(ch.offsets.astype(np.int32), type=pa.int32())
+        columns = [pa.ListArray.from_arrays(offsets, pa.array(ch.items, type=pa.int32()))]
+        if ch.timestamps is not None:
+            columns.append(pa.array(ch.timestamps, type=pa.int64()))
+        if ch.quantities is not None:
+            columns.append(pa.ListArray.from_arrays(offsets, pa.array(ch.quantities, type=pa.int32())))
+        return pa.Table.from_arrays(columns, schema=schema)
+
+    def _text_paths(self, directory: Path, block: str) -> list[Path]:
+        paths = [directory / f"{block}.txt"]
+        if self.recipe.quantities is not None:
+            paths.append(directory / f"{block}.utility.txt")
+        return paths
+
+    def _text(self, ch: Chunk) -> list[np.ndarray]:
+        out = [K.spmf_text(ch.offsets, ch.items, 0, ch.rows)]
+        if self.recipe.quantities is not None:
+            assert ch.quantities is not None
+            out.append(K.spmf_utility_text(ch.offsets, ch.items, ch.quantities, self.recipe.quantities.profits, 0,
+                                           ch.rows))
+        return out
+
+    def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
+        """``<block>.parquet`` (zstd, one row group per chunk), ``<block>.profits.parquet`` with
+        utilities, and in the same sweep the text files of :meth:`write_extra`."""
+        directory = Path(directory)
+        path = directory / f"{block}.parquet"
+        schema = self.schema()
+        texts = self._text_paths(directory, block)
+        with ExitStack() as stack:
+            writer = stack.enter_context(pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True))
+            files = [stack.enter_context(p.open("wb")) for p in texts]
+            for table, text in self.recipe.scan(lambda ch: (self._chunk_table(ch, schema), self._text(ch))):
+                writer.write_table(table, row_group_size=max(1, table.num_rows))
+                for f, buf in zip(files, text, strict=True):
+                    f.write(buf)
+        paths = [path]
+        if self.recipe.quantities is not None:
+            paths.append(directory / f"{block}.profits.parquet")
+            pq.write_table(self._profits(), paths[-1], compression="zstd", write_statistics=True)
+        self._written.add((directory, block))
+        return paths
 
     def write_extra(self, directory: Path, block: str) -> Sequence[Path]:
         """``<block>.txt`` (SPMF/FIMI: sorted ids separated by spaces, one transaction a line),
-        and with utilities ``<block>.utility.txt`` (SPMF utility format)."""
-        paths = [Path(directory) / f"{block}.txt"]
-        with paths[0].open("wb") as f:
-            for start in range(0, self.records, self.chunk):
-                f.write(K.spmf_text(self.offsets, self.items, start, min(self.records, start + self.chunk)))
-        if self.quantities is not None and self.profits is not None:
-            paths.append(Path(directory) / f"{block}.utility.txt")
-            with paths[1].open("wb") as f:
-                for start in range(0, self.records, self.chunk):
-                    stop = min(self.records, start + self.chunk)
-                    f.write(K.spmf_utility_text(self.offsets, self.items, self.quantities, self.profits, start, stop))
+        and with utilities ``<block>.utility.txt`` (SPMF utility format).
+
+        Already written when :meth:`write_parquet` ran on the same directory and block.
+        """
+        directory = Path(directory)
+        paths = self._text_paths(directory, block)
+        if (directory, block) in self._written:
+            return paths
+        with ExitStack() as stack:
+            files = [stack.enter_context(p.open("wb")) for p in paths]
+            for text in self.recipe.scan(self._text):
+                for f, buf in zip(files, text, strict=True):
+                    f.write(buf)
         return paths
+
+
+def _list(offsets: np.ndarray, values: np.ndarray) -> pa.Array:
+    """``list<int32>`` on CSR offsets (``large_list`` past 2**31 values)."""
+    flat = pa.array(values, type=pa.int32())
+    if values.size < 2**31:
+        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32), type=pa.int32()), flat)
+    return pa.LargeListArray.from_arrays(pa.array(offsets, type=pa.int64()), flat)

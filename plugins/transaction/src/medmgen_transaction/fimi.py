@@ -12,7 +12,7 @@ tabs (``\\r\\n`` line ends are fine). Rules this reader applies:
   ``retail.dat`` use (:func:`positive_ids` shifts such a database to 1-based ids);
 - gzip input is recognised by its magic bytes, whatever the file name.
 
-Anything else (a non-digit token such as ``-1`` or ``3:5``, an id above 2^31 - 1) is an
+Anything else (a non-digit token such as ``-1`` or ``3:5``, an id above 2^31 - 2) is an
 :class:`medmgen.errors.InputError` naming the file and ``line N``.
 """
 
@@ -29,7 +29,7 @@ from medmgen_transaction import _fit_kernels as K
 
 _PROBLEMS = {
     K.BAD_TOKEN: "not a transaction line",
-    K.TOO_LARGE: "not a transaction line: item id above 2147483647",
+    K.TOO_LARGE: "not a transaction line: item id above 2147483646",
     K.ZERO_ID: "not a transaction line: item id 0",
 }
 

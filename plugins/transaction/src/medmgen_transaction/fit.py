@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 from attrs import frozen
 
+from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation, Evaluator
 from medmgen_transaction import _fit_kernels as K
 from medmgen_transaction.fimi import positive_ids, read_transactions
@@ -34,6 +35,8 @@ FIT_MIN_SUPPORT = 0.0025
 FIT_MIN_LIFT = 4.0
 MAX_FREQUENT_ITEMS = 4000
 MAX_ITEMSETS = 500_000
+MAX_FIT_ID = 10_000_000
+_TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".json"}
 
 
 @frozen(kw_only=True)
@@ -198,9 +201,17 @@ def background(db: Transactions) -> dict[str, Any]:
     }
 
 
+def _read_for_fit(path: str | Path) -> Transactions:
+    db = Transactions.read(path)
+    if db.max_id > MAX_FIT_ID:
+        raise InputError.one(str(path), "", "item ids too large for an empirical popularity (one weight per id)",
+                             expected=f"ids up to {MAX_FIT_ID:,} (renumber the items)", got=db.max_id)
+    return db
+
+
 def background_from_file(path: str | Path) -> dict[str, Any]:
     """The background keys of a block learned from a FIMI/SPMF file."""
-    return background(Transactions.read(path))
+    return background(_read_for_fit(path))
 
 
 def strongest_itemsets(db: Transactions, patterns: int, *, min_support: float = FIT_MIN_SUPPORT,
@@ -253,7 +264,7 @@ def fit_block(path: str | Path, *, patterns: int = 20, min_support: float = FIT_
     of the baskets; its popularity is set so the other baskets supply the rest of its
     real count, keeping item frequencies those of the real database.
     """
-    db = Transactions.read(path)
+    db = _read_for_fit(path)
     block: dict[str, Any] = {"modality": "transaction", "generator": "planted", **background(db)}
     chosen = strongest_itemsets(db, patterns, min_support=min_support)
     counts = np.bincount(db.items, minlength=db.max_id + 1)[1:]
@@ -315,12 +326,17 @@ def compare_files(real: str | Path, synthetic: str | Path,
 
 
 class RealFit(Evaluator):
-    """``medmgen evaluate DIR --against REAL.dat``: each transaction block against the real database."""
+    """``medmgen evaluate DIR --against REAL.dat``: each transaction block against the real database.
+
+    Applies when the package has a transaction block and the file is not a table
+    (``.csv``, ``.tsv``, ``.parquet``, ``.json``: those are other modalities' references).
+    """
 
     name = "transaction_fit"
 
     def applies(self, evaluation: Evaluation) -> bool:
-        return evaluation.against is not None and any(
+        against = evaluation.against
+        return against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES and any(
             getattr(b, "modality", None) == "transaction" for b in evaluation.spec.blocks.values())
 
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,15 +17,26 @@ from medmgen.ledger import Pattern
 from medmgen.seeds import DATA, PLAN, state_words
 from medmgen_transaction import _kernels as K
 from medmgen_transaction.background import Background, build
-from medmgen_transaction.counting import count_supports, csr, map_ranges, mine_unplanted
+from medmgen_transaction.chunks import (
+    BACKGROUND,
+    PLACE,
+    QUANTITY,
+    SPLIT,
+    Chunk,
+    Quantities,
+    Recipe,
+    Times,
+    arrival_clocks,
+    chunk_sizes,
+)
+from medmgen_transaction.counting import PairCounter, SetCounter, csr, mine_unplanted
 from medmgen_transaction.data import TransactionData
 from medmgen_transaction.kinds import HighUtilityItemset, Itemset, Rule
-from medmgen_transaction.planting import Units, make_plan, planted_sets, units_for
+from medmgen_transaction.planting import Units, background_chance, make_plan, planted_sets, units_for
 from medmgen_transaction.spec import DEFAULT_ITEMS, LengthSpec, PopularitySpec, TransactionBlock
 
-# Sub-streams of the DATA stage: (DATA, kind, index).
-_BACKGROUND, _SPLIT, _PLACE, _TIME, _QUANTITY = 0, 1, 2, 3, 4
-_SOURCE = "spec"
+# At most this many ids get their pairs counted in the generator's counting sweep.
+SWEEP_PAIR_ITEMS = 2048
 
 
 def _word(ctx: BlockContext, kind: int, index: int) -> np.uint64:
@@ -58,13 +68,12 @@ class _TransactionGenerator(Generator):
 
     def plan(self, block: TransactionBlock, ctx: BlockContext) -> list[Pattern]:
         bg = self.background(block, ctx)
-        return make_plan(block, bg.items, bg.mean_length, ctx, _SOURCE)
+        return make_plan(block, bg.items, bg.mean_length, ctx, ctx.source)
 
     def generate(self, block: TransactionBlock, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
         bg = self.background(block, ctx)
         units = units_for(plan, bg.records, ctx, bg.pop_weights, bg.mean_length) if self.plants else _no_units()
-        data = add_utilities(generate_data(block, bg, units, ctx), block, bg, plan, ctx)
-        return measure(data, bg, plan, ctx)
+        return measure(make_recipe(block, bg, units, plan, ctx), plan, ctx)
 
 
 class PlantedGenerator(_TransactionGenerator):
@@ -111,7 +120,7 @@ def _load_background(block: TransactionBlock, ctx: BlockContext) -> Background:
     where = f"blocks.{ctx.block}"
     path = ctx.resolve(block.source)
     if not path.is_file():
-        raise InputError.one(_SOURCE, f"{where}.source", "file not found", expected="a FIMI/SPMF file",
+        raise InputError.one(ctx.source, f"{where}.source", "file not found", expected="a FIMI/SPMF file",
                              got=str(path))
     fitted = background_from_file(path)
     problems: list[Problem] = []
@@ -129,99 +138,89 @@ def _load_background(block: TransactionBlock, ctx: BlockContext) -> Background:
                                 length=length, popularity=attrs.evolve(popularity, weights=weights))
         problems += check_instance(resolved, where)
     if problems:
-        raise InputError(_SOURCE, problems)
+        raise InputError(ctx.source, problems)
     return build(resolved.records, items, length, resolved.popularity)
 
 
-def chunk_sizes(records: int, chunk: int) -> np.ndarray:
-    sizes = np.full((records + chunk - 1) // chunk, chunk, dtype=np.int64)
-    sizes[-1] = records - chunk * (sizes.size - 1)
-    return sizes
-
-
-def generate_data(block: TransactionBlock, bg: Background, units: Units, ctx: BlockContext) -> TransactionData:
-    """All chunks of the block: carriers split over chunks, then each chunk planted and filled."""
+def make_recipe(block: TransactionBlock, bg: Background, units: Units, plan: Sequence[Pattern],
+                ctx: BlockContext) -> Recipe:
+    """The block's recipe: carriers split over chunks, chunk seeds, arrival clocks, unit profits."""
     sizes = chunk_sizes(bg.records, block.chunk)
     n_units = units.full.size
-    full = np.zeros((n_units, sizes.size), dtype=np.int64)
-    total = np.zeros((n_units, sizes.size), dtype=np.int64)
+    full = np.zeros((sizes.size, n_units), dtype=np.int64)
+    total = np.zeros((sizes.size, n_units), dtype=np.int64)
     for u in range(n_units):
-        full[u], total[u] = K.split_counts(int(units.full[u]), int(units.total[u]), sizes, _word(ctx, _SPLIT, u))
-    place = [_word(ctx, _PLACE, c) for c in range(sizes.size)]
-    fill = [_word(ctx, _BACKGROUND, c) for c in range(sizes.size)]
-
-    def one_chunk(c: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = int(sizes[c])
-        p_off, p_items = K.plant_chunk(rows, units.offsets, units.items, units.head_len,
-                                       np.ascontiguousarray(full[:, c]), np.ascontiguousarray(total[:, c]), place[c])
-        return K.fill_chunk(rows, fill[c], bg.len_prob, bg.len_alias, bg.len_values, bg.pop_prob, bg.pop_alias,
-                            bg.positive, p_off, p_items)
-
-    task = ctx.progress.task(f"{ctx.block}: transactions (pass {ctx.iteration + 1})", total=bg.records)
-    parts = []
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-        for c, part in enumerate(pool.map(one_chunk, range(sizes.size))):
-            parts.append(part)
-            task.advance(int(sizes[c]))
-    lengths = np.concatenate([np.diff(off) for off, _ in parts])
-    offsets = np.zeros(bg.records + 1, dtype=np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    items = np.concatenate([it for _, it in parts])
-    return TransactionData(offsets=offsets, items=items, timestamps=_timestamps(block, sizes, ctx),
-                           chunk=block.chunk)
+        full[:, u], total[:, u] = K.split_counts(int(units.full[u]), int(units.total[u]), sizes,
+                                                 _word(ctx, SPLIT, u))
+    times = None
+    if block.timestamps is not None:
+        spec = block.timestamps
+        times = Times(start=spec.start, mean_gap=spec.mean_gap,
+                      clocks=arrival_clocks(ctx.root_seed, ctx.block, sizes, spec.mean_gap))
+    return Recipe(root_seed=ctx.root_seed, block=ctx.block, background=bg, units=units, sizes=sizes, full=full,
+                  total=total, place=_words(ctx, PLACE, sizes.size), fill=_words(ctx, BACKGROUND, sizes.size),
+                  times=times, quantities=_quantities(block, bg, plan, ctx, sizes.size), workers=max(1, ctx.workers))
 
 
-def add_utilities(data: TransactionData, block: TransactionBlock, bg: Background, plan: Sequence[Pattern],
-                  ctx: BlockContext) -> TransactionData:
-    """Unit profits (PLAN stream, one per id) and per-occurrence quantities (per chunk)."""
+def _words(ctx: BlockContext, kind: int, n: int) -> np.ndarray:
+    return np.array([_word(ctx, kind, c) for c in range(n)], dtype=np.uint64)
+
+
+def _quantities(block: TransactionBlock, bg: Background, plan: Sequence[Pattern], ctx: BlockContext,
+                chunks: int) -> Quantities | None:
+    """Unit profits (PLAN stream, one per id) and the per-chunk quantity seeds."""
     spec = block.utility
     if spec is None:
-        return data
+        return None
     profits = np.zeros(bg.items + 1, dtype=np.int64)
     profits[1:] = ctx.rng(PLAN, 1).integers(spec.profit[0], spec.profit[1] + 1, size=bg.items)
     boosted = [p for p in plan if isinstance(p, HighUtilityItemset)]
     set_offsets, set_items = csr([p.items for p in boosted])
-    set_quantity = np.array([p.item_quantity for p in boosted], dtype=np.int64)
-    sizes = chunk_sizes(bg.records, block.chunk)
-    starts = np.concatenate(([0], np.cumsum(sizes)))
-
-    def one_chunk(c: int) -> np.ndarray:
-        a, b = int(starts[c]), int(starts[c + 1])
-        off = data.offsets[a:b + 1] - data.offsets[a]
-        return K.quantities_chunk(off, data.items[data.offsets[a]:data.offsets[b]], _word(ctx, _QUANTITY, c),
-                                  spec.quantity[0], spec.quantity[1], bg.items, set_offsets, set_items, set_quantity)
-
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-        quantities = np.concatenate(list(pool.map(one_chunk, range(sizes.size))))
-    return attrs.evolve(data, quantities=quantities, profits=profits)
+    return Quantities(low=spec.quantity[0], high=spec.quantity[1], seeds=_words(ctx, QUANTITY, chunks),
+                      set_offsets=set_offsets, set_items=set_items,
+                      set_quantity=np.array([p.item_quantity for p in boosted], dtype=np.int64), profits=profits)
 
 
-def _timestamps(block: TransactionBlock, sizes: np.ndarray, ctx: BlockContext) -> np.ndarray | None:
-    """``start + floor(T)``, ``T`` the arrival times of a Poisson process (exponential gaps)."""
-    spec = block.timestamps
-    if spec is None:
-        return None
-    out = []
-    clock = 0.0
-    for c, rows in enumerate(sizes.tolist()):
-        times = clock + np.cumsum(ctx.rng(DATA, _TIME, c).exponential(spec.mean_gap, rows))
-        clock = float(times[-1])
-        out.append(spec.start + np.floor(times).astype(np.int64))
-    return np.concatenate(out)
-
-
-def measure(data: TransactionData, bg: Background, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
-    """Count every planted pattern exactly and search for unplanted frequent itemsets."""
-    n = data.records
-    item_counts = np.bincount(data.items, minlength=bg.items + 1)
+def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
+    """One sweep over the chunks counts items, every planted pattern (exactly), high utilities
+    and candidate pairs; then the miner searches for unplanted frequent itemsets."""
+    bg, n = recipe.background, recipe.records
     sets: list[list[int]] = []
     for p in plan:
         if isinstance(p, Itemset):
             sets.append(p.items)
         elif isinstance(p, Rule):
             sets += [p.antecedent + p.consequent, p.antecedent]
-    counts = iter(count_supports(data.offsets, data.items, bg.items, item_counts, sets, ctx.workers).tolist())
-    utilities = iter(_utilities(data, bg, [p for p in plan if isinstance(p, HighUtilityItemset)], ctx))
+    counter = SetCounter.of(sets, bg.items)
+    high = [p for p in plan if isinstance(p, HighUtilityItemset)]
+    high_offsets, high_items = csr([p.items for p in high])
+    targets = [p.target_support for p in plan if isinstance(p, Itemset | Rule)]
+    pairs = _pair_candidates(bg, plan, min(targets)) if targets else None
+
+    def tally(ch: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        item_counts = np.bincount(ch.items, minlength=bg.items + 1)
+        utilities = None
+        if high and ch.quantities is not None and recipe.quantities is not None:
+            utilities = K.set_utilities(ch.offsets, ch.items, ch.quantities, recipe.quantities.profits, 0, ch.rows,
+                                        bg.items, high_offsets, high_items)
+        return (item_counts, counter.count(ch, counter.anchors(item_counts)), utilities,
+                pairs.count(ch) if pairs is not None else None)
+
+    task = ctx.progress.task(f"{ctx.block}: transactions (pass {ctx.iteration + 1})", total=n)
+    item_counts = np.zeros(bg.items + 1, dtype=np.int64)
+    support_counts = np.zeros(len(sets), dtype=np.int64)
+    utility_sums = np.zeros(len(high), dtype=np.int64)
+    pair_counts = None if pairs is None else np.zeros((pairs.ids.size, pairs.ids.size), dtype=np.int64)
+    for c, (items_c, sets_c, utilities_c, pairs_c) in enumerate(recipe.scan(tally)):
+        item_counts += items_c
+        support_counts += sets_c
+        if utilities_c is not None:
+            utility_sums += utilities_c
+        if pair_counts is not None:
+            pair_counts += pairs_c
+        task.advance(int(recipe.sizes[c]))
+    counts = iter(support_counts.tolist())
+    utilities = iter(utility_sums.tolist() if recipe.quantities is not None else [])
     realized: list[Pattern] = []
     for p in plan:
         if isinstance(p, HighUtilityItemset):
@@ -232,27 +231,35 @@ def measure(data: TransactionData, bg: Background, plan: Sequence[Pattern], ctx:
             both, head = next(counts), next(counts)
             conf = both / head if head else 0.0
             realized.append(attrs.evolve(p, realized_support=both / n, realized_confidence=conf))
-    targets = [p.target_support for p in plan if isinstance(p, Itemset | Rule)]
-    metrics: dict[str, Any] = {"records": n, "items": bg.items, "item_occurrences": int(data.items.size),
-                               "mean_length": round(float(data.items.size) / n, 6)}
+    occurrences = int(item_counts.sum())
+    metrics: dict[str, Any] = {"records": n, "items": bg.items, "item_occurrences": occurrences,
+                               "mean_length": round(float(occurrences) / n, 6)}
     accidental: list[Pattern] = []
     if targets:
-        mined = mine_unplanted(data.offsets, data.items, bg.items, item_counts, min(targets),
-                               [s.items for s in planted_sets(plan)], ctx.workers)
+        mined = mine_unplanted(recipe, n, bg.items, item_counts, min(targets),
+                               [s.items for s in planted_sets(plan)],
+                               None if pairs is None or pair_counts is None else (pairs, pair_counts))
         accidental = [Itemset(id=f"{ctx.block}/accidental/{i}", block=ctx.block, items=list(s), target_support=0.0,
                               realized_support=c / n) for i, (s, c) in enumerate(mined.found)]
         metrics |= {"accidental_itemsets": len(accidental), "accidental_min_support": min(targets),
-                    "accidental_search_complete": mined.complete, "frequent_items": mined.frequent_items}
+                    "accidental_search_complete": mined.complete, "frequent_items": mined.frequent_items,
+                    "accidental_search_sweeps": mined.sweeps}
         if mined.note:
             metrics["accidental_search_note"] = mined.note
-    return BlockResult(data=data, patterns=realized, accidental=accidental, metrics=metrics)
+    return BlockResult(data=TransactionData(recipe=recipe), patterns=realized, accidental=accidental, metrics=metrics)
 
 
-def _utilities(data: TransactionData, bg: Background, sets: Sequence[HighUtilityItemset],
-               ctx: BlockContext) -> list[int]:
-    if not sets or data.quantities is None or data.profits is None:
-        return []
-    set_offsets, set_items = csr([p.items for p in sets])
-    parts = map_ranges(lambda a, b: K.set_utilities(data.offsets, data.items, data.quantities, data.profits, a, b,
-                                                    bg.items, set_offsets, set_items), data.records, ctx.workers)
-    return [int(u) for u in np.sum(parts, axis=0)]
+def _pair_candidates(bg: Background, plan: Sequence[Pattern], min_support: float) -> PairCounter | None:
+    """Ids whose pairs the counting sweep counts ahead of the miner: every planted id and every id
+    the background alone puts in at least half the smallest target's share of transactions.
+
+    Only a shortcut: when an id outside them turns out frequent, the miner sweeps again.
+    """
+    chance = background_chance(bg.pop_weights, bg.mean_length, 0.0)
+    ids = set(np.flatnonzero(chance >= 0.5 * min_support).tolist())
+    for s in planted_sets(plan):
+        ids |= s.items
+    ids.discard(0)
+    if len(ids) > SWEEP_PAIR_ITEMS:
+        return None
+    return PairCounter.of(np.array(sorted(ids), dtype=np.int64), bg.items)
