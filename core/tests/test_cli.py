@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pyarrow.parquet as pq
 from coretest import TOY_SPEC, run_cli, write
 
 
@@ -26,8 +27,10 @@ def test_generate_writes_the_contract_layout(tmp_path, toy_spec):
     assert out.returncode == 0, out.stderr
     pkg = tmp_path / "pkg"
     names = sorted(str(p.relative_to(pkg)) for p in pkg.rglob("*") if p.is_file())
-    assert names == ["data/flags.parquet", "data/flags.txt", "ledger.json", "manifest.json", "report.html",
-                     "report.json", "spec.toml"]
+    assert names == ["data/flags.parquet", "data/flags.txt", "evaluation/toy_counts/flags.parquet", "ledger.json",
+                     "manifest.json", "report.html", "report.json", "spec.toml"]
+    ones = pq.read_table(pkg / "evaluation" / "toy_counts" / "flags.parquet").column("ones").to_numpy()
+    assert ones.sum() == json.loads((pkg / "report.json").read_text())["metrics"]["toy_counts"]["flags"]
     manifest = json.loads((pkg / "manifest.json").read_text())
     assert manifest["seed"] == 11 and manifest["plugins"]["medmgen-toy"] == "0.1"
     assert set(manifest["files"]) == set(names) - {"manifest.json"}

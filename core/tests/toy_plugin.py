@@ -20,6 +20,7 @@ from medmgen.fields import setting
 from medmgen.interfaces import (
     BlockResult,
     BlockSpec,
+    Evaluator,
     Generator,
     Mechanism,
     PrivacyStep,
@@ -169,6 +170,31 @@ class ToyNoise(Mechanism):
     def apply(self, step, result, ctx):
         pats = [p.with_event(Event(stage="privacy", action="toy_noise"), status="weakened") for p in result.patterns]
         return evolve(result, patterns=pats)
+
+
+class FlagCounts(Evaluator):
+    """Ones per column; also saves the per-row count of set flags as a table."""
+
+    name = "toy_counts"
+
+    def applies(self, evaluation):
+        return any(b.modality == "toy" for b in evaluation.spec.blocks.values())
+
+    def evaluate(self, evaluation):
+        return {name: int(sum(c.to_numpy().sum() for c in t[""].columns))
+                for name, t in evaluation.tables.items() if evaluation.spec.blocks[name].modality == "toy"}
+
+    def tables(self, evaluation, metrics):
+        out = {}
+        for name, parts in evaluation.tables.items():
+            if evaluation.spec.blocks[name].modality == "toy":
+                out[name] = pa.table({"ones": sum(c.to_numpy().astype(np.int64) for c in parts[""].columns)})
+        return out
+
+
+@hookimpl
+def medmgen_evaluators():
+    return [FlagCounts]
 
 
 @hookimpl

@@ -8,25 +8,45 @@ numbers are reused on every pass and the correction converges instead of chasing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+
+from attrs import define, field
 
 from medmgen.ledger import Pattern
 
 
-def initial_targets(patterns: Iterable[Pattern]) -> dict[str, float]:
-    return {p.id: t for p in patterns if (t := p.target()) is not None}
+@define
+class Controller:
+    """Moves each pattern's effective target by ``gain * (target - realized)`` per pass.
 
+    A pattern whose error changes sign between passes is overshooting (realized values
+    move in steps of one record, so a full correction can jump past the target): its
+    own gain is halved, which damps the oscillation instead of bouncing forever.
+    """
 
-def adjust(effective: Mapping[str, float], realized: Iterable[Pattern], gain: float) -> dict[str, float]:
-    """Next pass's effective targets: ``eff + gain * (target - realized)``, clipped to bounds."""
-    out = dict(effective)
-    for p in realized:
-        t, r = p.target(), p.realized()
-        if t is None or r is None or p.id not in out:
-            continue
-        lo, hi = p.value_bounds
-        out[p.id] = min(hi, max(lo, out[p.id] + gain * (t - r)))
-    return out
+    effective: dict[str, float]
+    gain: float
+    gains: dict[str, float] = field(factory=dict)
+    last_error: dict[str, float] = field(factory=dict)
+
+    @classmethod
+    def start(cls, patterns: Iterable[Pattern], gain: float) -> Controller:
+        return cls(effective={p.id: t for p in patterns if (t := p.target()) is not None}, gain=gain)
+
+    def adjust(self, realized: Iterable[Pattern]) -> dict[str, float]:
+        """Next pass's effective targets, clipped to each quantity's bounds."""
+        for p in realized:
+            t, r = p.target(), p.realized()
+            if t is None or r is None or p.id not in self.effective:
+                continue
+            error = t - r
+            gain = self.gains.get(p.id, self.gain)
+            if error * self.last_error.get(p.id, 0.0) < 0:
+                gain /= 2
+            self.gains[p.id], self.last_error[p.id] = gain, error
+            lo, hi = p.value_bounds
+            self.effective[p.id] = min(hi, max(lo, self.effective[p.id] + gain * error))
+        return dict(self.effective)
 
 
 def max_deviation_by_quantity(patterns: Iterable[Pattern]) -> dict[str, float]:

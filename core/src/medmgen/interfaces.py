@@ -248,6 +248,10 @@ class Evaluator(abc.ABC):
         """
         return []
 
+    def tables(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> dict[str, pa.Table]:
+        """Per-record results saved in the package as ``evaluation/<evaluator>/<name>.parquet``."""
+        return {}
+
 
 # -------------------------------------------------------------------- privacy
 @frozen(kw_only=True)

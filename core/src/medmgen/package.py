@@ -125,6 +125,9 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
                 for part, table in block.data.tables().items():
                     write_parquet(table, data / (f"{name}.{part}.parquet" if part else f"{name}.parquet"))
             block.data.write_extra(data, name)
+        for rel, table in sorted(result.files.items()):
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_parquet(table, tmp / rel)
         (tmp / "spec.toml").write_text(result.spec.to_toml())
         (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))
         (tmp / "report.json").write_text(canonical_json(result.report))

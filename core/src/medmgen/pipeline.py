@@ -33,6 +33,7 @@ class RunResult:
     blocks: dict[str, BlockResult]
     report: dict[str, Any]
     figures: list[tuple[str, str, str]] = attrs.field(factory=list)
+    files: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -65,9 +66,10 @@ def _plugin_call(what: str) -> Iterator[None]:
 
 
 def evaluate_all(
-    registry: Registry, evaluation: Evaluation, in_loop_only: bool = False, figures: list | None = None
+    registry: Registry, evaluation: Evaluation, in_loop_only: bool = False, figures: list | None = None,
+    files: dict | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run the registered evaluators; append their report figures to ``figures`` if given."""
+    """Run the registered evaluators; collect report figures and per-record tables if asked."""
     metrics = {}
     for name, cls in sorted(registry.evaluators.items()):
         if in_loop_only and not cls.in_loop:
@@ -78,6 +80,9 @@ def evaluate_all(
                 metrics[name] = ev.evaluate(evaluation)
                 if figures is not None:
                     figures.extend((name, title, body) for title, body in ev.figures(evaluation, metrics[name]))
+                if files is not None:
+                    for key, table in ev.tables(evaluation, metrics[name]).items():
+                        files[f"evaluation/{name}/{key}.parquet"] = table
     return metrics
 
 
@@ -138,7 +143,8 @@ def run(
                 plans[name] = list(gens[name].plan(block, ctx))
     all_planned = [p for plan in plans.values() for p in plan]
     _check_unique_ids(all_planned, spec.source)
-    effective = feedback.initial_targets(all_planned)
+    controller = feedback.Controller.start(all_planned, spec.feedback.gain)
+    effective = dict(controller.effective)
     iterations: list[dict[str, Any]] = []
     max_iter = spec.feedback.max_iterations
     results: dict[str, BlockResult] = {}
@@ -174,15 +180,16 @@ def run(
         })
         if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
             break
-        effective = feedback.adjust(effective, ledger.patterns, spec.feedback.gain)
+        effective = controller.adjust(ledger.patterns)
 
     tolerances = _tolerances(spec)
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
     tables = LazyTables(results)
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
+        files: dict[str, Any] = {}
         metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against),
-                               figures=figures)
+                               figures=figures, files=files)
     for name, r in results.items():
         if r.metrics:
             metrics.setdefault("blocks", {})[name] = r.metrics
@@ -200,7 +207,7 @@ def run(
                    for name, b in spec.blocks.items()},
         "cost": {"stages": cost.stages},
     }
-    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report, figures=figures)
+    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report, figures=figures, files=files)
 
 
 def _set_threads(workers: int) -> None:
