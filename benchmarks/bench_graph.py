@@ -15,8 +15,13 @@ Sections (``--only`` picks some; default all):
 - ``mixing``: 10^4 nodes at mu = 0.1, 0.3, 0.5: realized mu of ours and of LFR, largest
   per-community deviation of ours, and networkx Louvain (seeded) NMI with the number of
   communities found beside the number planted.
+- ``overlap``: the same sizes with 10% of nodes in 2 communities (``overlap``) beside the
+  same spec without overlap (networkx's LFR has no overlapping option, so our flat run is
+  the anchor): time, feedback passes, overall and worst per-community mixing deviation.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_graph.py [--only speed,mixing] [--sizes 4,5,6] [--lfr-cap 300]
+    OMP_NUM_THREADS=1 python benchmarks/bench_graph.py [--only speed,mixing,overlap] [--sizes 4,5,6] [--lfr-cap 300]
+
+Sections not run keep their earlier results in the JSON file.
 
 igraph is a benchmark-only dependency (``pip install igraph``); a missing anchor is
 reported as such, never silently skipped. Results are printed and written to
@@ -45,11 +50,12 @@ from pathlib import Path
 import numpy as np
 import medmgen
 n, mu, p = int(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
+more = json.loads(sys.argv[4]) if len(sys.argv) > 4 else {}
 def spec(nodes):
     return {"dataset": {"name": "bench", "seed": 1}, "blocks": {"net": {
         "modality": "graph", "nodes": nodes, "avg_degree": p["avg_degree"], "max_degree": p["max_degree"],
         "degree_exponent": p["tau1"], "community_exponent": p["tau2"], "community_size": p["size"],
-        "mixing": mu}}}
+        "mixing": mu, **more}}}
 medmgen.generate(spec(2000))
 t = time.perf_counter()
 ds = medmgen.generate(spec(n))
@@ -231,20 +237,43 @@ def mixing(n: int = 10_000) -> list[dict[str, Any]]:
     return rows
 
 
+def overlap(sizes: list[int]) -> list[dict[str, Any]]:
+    rows = []
+    p = json.dumps(PARAMS)
+    for e in sizes:
+        n = 10**e
+        flat = _child(OURS, [str(n), "0.3", p])
+        over = _child(OURS, [str(n), "0.3", p, json.dumps({"overlap": {"nodes": 0.1, "memberships": 2}})])
+        row = {"nodes": n, "flat": flat, "overlap": over}
+        if "seconds" in flat and "seconds" in over:
+            row["overlap_over_flat"] = over["seconds"] / flat["seconds"]
+        rows.append(row)
+        print(f"\n== {n:,} nodes, mu 0.3, 10% of nodes in 2 communities")
+        for key in ("flat", "overlap"):
+            r = row[key]
+            print(f"  {key:8s} {_fmt(r)}" + ("" if "error" in r else
+                  f", {r['iterations']} pass(es), worst community {r['max_community_deviation']:.4f}"))
+        if "overlap_over_flat" in row:
+            print(f"  overlap_over_flat: {row['overlap_over_flat']:.2f}")
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--only", default="speed,mixing")
+    ap.add_argument("--only", default="speed,mixing,overlap")
     ap.add_argument("--sizes", default="4,5,6", help="powers of ten of the node counts")
     ap.add_argument("--lfr-cap", type=float, default=300.0, help="seconds before networkx LFR is stopped")
     args = ap.parse_args()
     only = set(args.only.split(","))
-    out: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
-                                      f"{platform.python_version()}", "date": time.strftime("%Y-%m-%d"),
-                           "params": PARAMS}
+    out: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    out |= {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+            "date": time.strftime("%Y-%m-%d"), "params": PARAMS}
     if "speed" in only:
         out["speed"] = speed([int(s) for s in args.sizes.split(",")], args.lfr_cap)
     if "mixing" in only:
         out["mixing"] = mixing()
+    if "overlap" in only:
+        out["overlap"] = overlap([int(s) for s in args.sizes.split(",")])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
     print(f"\nwrote {RESULTS}")

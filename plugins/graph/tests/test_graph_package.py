@@ -78,6 +78,13 @@ def test_exports_are_read_by_networkx(tmp_path):
     ({"hierarchy": {"groups": 3, "mixing": 0.5}}, "blocks.net.hierarchy.mixing"),
     ({"hierarchy": {"groups": 1}}, "blocks.net.hierarchy.groups"),
     ({"hierarchy": {"groups": 400}}, "blocks.net.hierarchy.groups"),
+    ({"hierarchy": {"groups": 6, "above": [{"groups": 4, "mixing": 0.05}]}}, "blocks.net.hierarchy.above[0].groups"),
+    ({"hierarchy": {"groups": 6, "above": [{"groups": 3, "mixing": 0.2}]}}, "blocks.net.hierarchy.above[0].mixing"),
+    ({"hierarchy": {"above": [{"groups": 3, "mixing": 0.05}]}}, "blocks.net.hierarchy.above"),
+    ({"overlap": {"nodes": 0.1, "memberships": 40}}, "blocks.net.overlap.memberships"),
+    ({"overlap": {"nodes": 1.5}}, "blocks.net.overlap.nodes"),
+    ({"overlap": {"nodes": 0.9, "memberships": 2}, "motifs": [{"shape": "clique", "size": 5, "count": 60}]},
+     "blocks.net.overlap.nodes"),
 ])
 def test_bad_block_is_refused_with_its_key_path(tmp_path, capsys, change, path):
     spec = {**SPEC, "blocks": {"net": {**SPEC["blocks"]["net"], **change}}}
@@ -146,3 +153,46 @@ def test_directed_exports(tmp_path):
     assert set(text.edges()) == pairs
     ml = nx.read_graphml(data / "net.graphml", node_type=int)
     assert ml.is_directed() and set(ml.edges()) == pairs
+
+
+def test_source_block_fits_at_plan_time_and_grows(tmp_path):
+    spec = _write(tmp_path, {**SPEC, "blocks": {"net": {**SPEC["blocks"]["net"], "export": []}}})
+    assert main(["-q", "generate", str(spec), "-o", str(tmp_path / "real")]) == 0
+    real = nx.read_edgelist(tmp_path / "real" / "data" / "net.edges.txt", nodetype=int, data=False)
+    (tmp_path / "edges.txt").write_text((tmp_path / "real" / "data" / "net.edges.txt").read_text())
+    for nodes, name in ((None, "same"), (3000, "larger")):
+        block = {"modality": "graph", "source": "edges.txt", "motifs": [{"shape": "clique", "size": 4}]}
+        if nodes:
+            block["nodes"] = nodes
+        path = _write(tmp_path, {"dataset": {"name": name, "seed": 2}, "blocks": {"copy": block}}, f"{name}.toml")
+        assert main(["-q", "generate", str(path), "-o", str(tmp_path / name)]) in (0, 1)
+        g = nx.read_edgelist(tmp_path / name / "data" / "copy.edges.txt", nodetype=int)
+        want = nodes or real.number_of_nodes()
+        assert pq.read_table(tmp_path / name / "data" / "copy.nodes.parquet").num_rows == want
+        mean = 2 * g.number_of_edges() / want
+        assert abs(mean - 2 * real.number_of_edges() / real.number_of_nodes()) < 1, (name, mean)
+
+
+def test_bad_source_is_refused_with_the_line_or_key(tmp_path, capsys):
+    (tmp_path / "edges.txt").write_text("0 1\n1 2\n2 x\n")
+    block = {"modality": "graph", "source": "edges.txt"}
+    out = tmp_path / "out"
+    assert main(["generate", str(_write(tmp_path, {"blocks": {"net": block}})), "-o", str(out)]) == 2
+    assert f"{tmp_path / 'edges.txt'}:line 3: not an edge" in capsys.readouterr().err
+    assert not out.exists()
+    (tmp_path / "edges.txt").write_text("".join(f"{i} {i + 1}\n" for i in range(30)))
+    spec = _write(tmp_path, {"blocks": {"net": {**block, "nodes": 10, "mixing": 0.2}}})
+    assert main(["generate", str(spec), "-o", str(out)]) == 2
+    assert ":blocks.net.mixing: learned from source" in capsys.readouterr().err
+    spec = _write(tmp_path, {"blocks": {"net": {**block, "nodes": 10}}})
+    assert main(["generate", str(spec), "-o", str(out)]) == 2
+    assert ":blocks.net.nodes: smaller than the source graph" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_overlapping_block_gives_the_same_bytes(tmp_path):
+    block = {**SPEC["blocks"]["net"], "export": [], "overlap": {"nodes": 0.2, "memberships": 3}}
+    spec = _write(tmp_path, {**SPEC, "blocks": {"net": block}})
+    for run in ("a", "b"):
+        assert main(["-q", "generate", str(spec), "-o", str(tmp_path / run)]) in (0, 1)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")

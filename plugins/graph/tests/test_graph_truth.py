@@ -221,3 +221,26 @@ def test_directed_graph_keeps_mixing_and_orients_motifs(make_graph):
             assert all(g.has_edge(x, y) for i, x in enumerate(v) for y in v[i + 1:])
     crossing = (community[edges.src] != community[edges.dst]).mean()
     assert crossing == pytest.approx(ds.report["metrics"]["blocks"]["net"]["realized_mixing"])
+
+
+def test_deeper_hierarchy_nests_and_keeps_every_level_mixing(make_graph, to_networkx):
+    targets = {"community": 0.4, "group": 0.2, "group2": 0.1, "group3": 0.03}
+    ds = make_graph({"nodes": 10_000, "avg_degree": 14, "max_degree": 40, "mixing": 0.4, "community_size": [20, 100],
+                     "hierarchy": {"groups": 27, "mixing": 0.2,
+                                   "above": [{"groups": 9, "mixing": 0.1}, {"groups": 3, "mixing": 0.03}]}})
+    g, _ = to_networkx(ds)
+    nodes = ds.table("net", "nodes")
+    for level, (column, target) in enumerate(targets.items()):
+        label = nodes.column(column).to_numpy()
+        if level:  # every group of the level below lies inside one group of this level
+            below = nodes.column(list(targets)[level - 1]).to_numpy()
+            assert all(len(set(label[below == b].tolist())) == 1 for b in np.unique(below))
+        records = [p for p in ds.ledger.patterns if p.kind == "community" and p.level == level]
+        assert len(records) == len(np.unique(label))
+        for p in records:
+            lo, hi = p.node_range
+            assert (label[lo:hi] == label[lo]).all() and (label == label[lo]).sum() == hi - lo
+            ends = sum(d for _, d in g.degree(range(lo, hi)))
+            leaving = sum(1 for v in range(lo, hi) for w in g[v] if not lo <= w < hi)
+            assert p.realized_mixing == pytest.approx(leaving / ends, abs=1e-12)
+            assert abs(p.realized_mixing - target) <= 0.01, p

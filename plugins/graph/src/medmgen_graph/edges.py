@@ -323,6 +323,54 @@ def orient(keys: np.ndarray, layout: Layout, rng: np.random.Generator) -> tuple[
     return np.where(flip, dst, src), np.where(flip, src, dst)
 
 
+def to_real(edges: EdgeSet, real_of: np.ndarray) -> EdgeSet:
+    """Edges matched on a virtual layout mapped to real nodes; loops and repeats that the
+    mapping makes (two parts of one overlapping node) are dropped and counted as unplaced."""
+    n = int(real_of.max()) + 1
+    if len(real_of) == n:
+        return edges
+    a, b = split(edges.keys, len(real_of))
+    a, b = real_of[a], real_of[b]
+    keys = edge_keys(a, b, n)
+    keys.sort()
+    keys, dropped = K.dedup_sorted(keys, n)
+    return EdgeSet(keys=keys, unplaced=edges.unplaced + 2 * len(dropped), motif_added=edges.motif_added)
+
+
+def split_external(layout: Layout, aims: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """External degree of every node: each community's ``aims[c]`` share of its endpoints.
+
+    With overlap (a virtual layout), a community's endpoints are those of all its members,
+    an overlapping node counting with its whole degree and external stubs in each of its
+    communities. The parts of overlapping nodes are split first (each keeping one internal
+    stub); the community's other nodes then take what is left of ``aim * D`` by systematic
+    rounding. Internal stub counts are kept even per community (one more endpoint leaves
+    where needed and a node allows it).
+    """
+    deg = layout.degree
+    leave = K.split_degrees(deg, layout.offsets, aims, rng.random(len(aims)))
+    if layout.pinned is None or layout.owner is None:
+        return leave
+    pinned, owner, community = layout.pinned, layout.owner, layout.community
+    leave = np.where(pinned & (deg > 0), np.minimum(leave, deg - 1), leave)
+    n = int(owner.max()) + 1
+    ext = np.bincount(owner[pinned], weights=leave[pinned], minlength=n)[owner[pinned]]
+    total = np.bincount(owner[pinned], weights=deg[pinned], minlength=n)[owner[pinned]]
+    count = len(aims)
+    fixed = np.bincount(community[pinned], weights=ext, minlength=count)
+    shared = np.bincount(community[pinned], weights=total, minlength=count)
+    free = np.where(pinned, 0, deg)
+    own = np.add.reduceat(free, layout.offsets[:-1])
+    rest = np.clip((aims * (own + shared) - fixed) / np.maximum(own, 1), 0.0, 1.0)
+    leave = np.where(pinned, leave, K.split_degrees(free, layout.offsets, rest, rng.random(count)))
+    internal = deg - leave
+    odd = np.add.reduceat(internal, layout.offsets[:-1]) % 2 == 1
+    free = np.flatnonzero(odd[layout.community] & (internal > layout.pinned))
+    first = free[np.r_[True, layout.community[free[1:]] != layout.community[free[:-1]]]] if len(free) else free
+    leave[first] += 1
+    return leave
+
+
 def split(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Endpoint arrays ``(src, dst)`` with ``src < dst`` from sorted keys."""
     return keys // n, keys % n

@@ -8,10 +8,13 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 
 from medmgen.errors import InputError
+from medmgen.interfaces import BlockContext
 from medmgen_graph.laws import power_law_mean
+from medmgen_graph.spec import FITTED, CommunityLayout, GraphBlock
 
 COMMENTS = ("#", "%")
 
@@ -117,3 +120,29 @@ def fit_edge_list(source: Path, seed: int = 0) -> dict[str, Any]:
         "communities": {"sizes": [int(s) for s in sizes]},
         "mixing": round(mixing, 4),
     }
+
+
+def from_source(block: GraphBlock, ctx: BlockContext) -> GraphBlock:
+    """``block`` with the keys learned from its ``source`` edge list (as ``medmgen fit graph``).
+
+    ``nodes`` defaults to the source's node count; a larger graph keeps the fitted laws and
+    draws ``len(sizes) * nodes / source nodes`` communities from the fitted size law.
+    """
+    where = f"blocks.{ctx.block}"
+    path = ctx.resolve(str(block.source))
+    if not path.is_file():
+        raise InputError.one(ctx.source, f"{where}.source", "file not found", expected="an edge list", got=str(path))
+    fitted = fit_edge_list(path)
+    size = fitted["nodes"]
+    nodes = block.nodes or size
+    if nodes < size:
+        raise InputError.one(ctx.source, f"{where}.nodes", "smaller than the source graph", f">= {size}", nodes)
+    sizes = fitted["communities"]["sizes"]
+    layout = CommunityLayout(sizes=sizes) if nodes == size else CommunityLayout(
+        count=max(1, min(nodes // 2, round(len(sizes) * nodes / size))))
+    out = attrs.evolve(block, source=None, nodes=nodes, communities=layout,
+                       **{k: fitted[k] for k in FITTED if k != "communities"})
+    problems = [attrs.evolve(p, path=f"{where}.{p.path}") for p in out.problems()]
+    if problems:
+        raise InputError(ctx.source, problems)
+    return out

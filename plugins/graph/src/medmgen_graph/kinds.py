@@ -9,12 +9,15 @@ from medmgen.ledger import Pattern
 
 @frozen(kw_only=True)
 class CommunityPattern(Pattern):
-    """A planted community: the contiguous node ids ``node_range = [start, end)``.
+    """A planted community: the contiguous node ids ``node_range = [start, end)`` and, with
+    ``overlap``, the ``overlap_nodes`` outside that range that also belong to it.
 
-    ``level`` 0 is a community, 1 a group of communities (``hierarchy``).
+    ``level`` 0 is a community, 1 a group of communities (``hierarchy``), 2... coarser groups; ``size``
+    counts all members.
 
-    Mixing is the fraction of the community's edge endpoints whose edge leaves it:
-    ``sum over its nodes of external degree / sum of degree``.
+    Mixing is the fraction of the members' edge endpoints whose edge leaves it:
+    ``sum over its members of external degree / sum of degree``, where an edge is
+    external for a node when its other end shares none of the node's communities.
     """
 
     kind = "community"
@@ -24,6 +27,7 @@ class CommunityPattern(Pattern):
     node_range: list[int]
     size: int
     level: int = 0
+    overlap_nodes: list[int] | None = None
     target_mixing: float
     realized_mixing: float | None = None
 

@@ -1,6 +1,7 @@
 """The plan of a graph block: community sizes, node degrees, motif nodes (seeded, no edges yet).
 
-Communities occupy contiguous node ids: community ``c`` is ``[offsets[c], offsets[c+1])``.
+Communities occupy contiguous node ids: community ``c`` is ``[offsets[c], offsets[c+1])``,
+its home members. Overlapping nodes also belong to ``extra`` other communities.
 """
 
 from __future__ import annotations
@@ -37,10 +38,37 @@ class Layout:
     # nested groupings, finest first: communities, [groups of communities], the whole graph
     levels: tuple[np.ndarray, ...]  # group id per node, per level
     bounds: tuple[np.ndarray, ...]  # offsets of each level's contiguous groups
+    overlap_nodes: np.ndarray = np.empty(0, np.int64)  # sorted ids of the nodes in several communities
+    extra: np.ndarray = np.empty((0, 0), np.int64)  # their other communities, one row per overlapping node
+    # virtual layouts only: parts of overlapping nodes (each keeps an internal stub) and every node's real node
+    pinned: np.ndarray | None = None
+    owner: np.ndarray | None = None
 
     @property
     def sizes(self) -> np.ndarray:
         return np.diff(self.offsets)
+
+    def members(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every ``(node, community)`` membership, by node, home community first."""
+        node = np.concatenate([np.arange(self.nodes, dtype=np.int64),
+                               np.repeat(self.overlap_nodes, self.extra.shape[1])])
+        community = np.concatenate([self.community, self.extra.ravel()])
+        order = np.argsort(node, kind="stable")
+        return node[order], community[order]
+
+    def shared(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether the two ends of each pair have a community in common."""
+        same = self.community[a] == self.community[b]
+        if len(self.overlap_nodes) == 0:
+            return same
+        row = np.full(self.nodes, -1, np.int64)
+        row[self.overlap_nodes] = np.arange(len(self.overlap_nodes))
+        touch = np.flatnonzero(~same & ((row[a] >= 0) | (row[b] >= 0)))
+        table = np.concatenate([self.community[:, None], np.full((self.nodes, self.extra.shape[1]), -1)], axis=1)
+        table[self.overlap_nodes, 1:] = self.extra
+        ma, mb = table[a[touch]], table[b[touch]]
+        same[touch] = ((ma[:, :, None] == mb[:, None, :]) & (ma[:, :, None] >= 0)).any(axis=(1, 2))
+        return same
 
 
 def partition(block: GraphBlock, ctx: BlockContext) -> np.ndarray:
@@ -64,18 +92,87 @@ def plan_layout(block: GraphBlock, ctx: BlockContext, degrees: bool = True) -> L
         degree = _place_degrees(block, sizes, ctx)
     motifs = _plan_motifs(block.motifs, offsets, ctx)
     levels, bounds = [community], [offsets]
-    groups = block.hierarchy.groups
-    if groups:
-        if len(sizes) < 2 * groups:
-            raise InputError("spec", [Problem(f"blocks.{ctx.block}.hierarchy.groups",
-                                              "fewer than 2 communities per group", f"<= {len(sizes) // 2}", groups)])
-        group_of = np.arange(len(sizes), dtype=np.int64) * groups // len(sizes)
-        levels.append(group_of[community])
-        bounds.append(offsets[np.searchsorted(group_of, np.arange(groups + 1))])
+    below = len(sizes)
+    for groups, _ in block.hierarchy.counts():
+        if below < 2 * groups:  # only the first level can fail here: its communities were drawn
+            raise InputError(ctx.source, [Problem(f"blocks.{ctx.block}.hierarchy.groups",
+                                              "fewer than 2 communities per group", f"<= {below // 2}", groups)])
+        group_of = np.arange(below, dtype=np.int64) * groups // below
+        levels.append(group_of[levels[-1]])
+        bounds.append(bounds[-1][np.searchsorted(group_of, np.arange(groups + 1))])
+        below = groups
     levels.append(np.zeros(n, np.int64))
     bounds.append(np.array([0, n], np.int64))
+    overlap_nodes, extra = _plan_overlap(block, community, degree, motifs, ctx)
     return Layout(nodes=n, offsets=offsets, community=community, degree=degree, motifs=motifs,
-                  levels=tuple(levels), bounds=tuple(bounds))
+                  levels=tuple(levels), bounds=tuple(bounds), overlap_nodes=overlap_nodes, extra=extra)
+
+
+def _plan_overlap(block: GraphBlock, community: np.ndarray, degree: np.ndarray, motifs: tuple[MotifCopy, ...],
+                  ctx: BlockContext) -> tuple[np.ndarray, np.ndarray]:
+    """Overlapping nodes (a random set of nodes outside motifs, of degree >= memberships when
+    degrees are planned) and their ``memberships - 1`` other communities, distinct, uniform."""
+    spec = block.overlap
+    count = round(spec.nodes * block.nodes)
+    if count == 0:
+        return np.empty(0, np.int64), np.empty((0, 0), np.int64)
+    eligible = np.ones(block.nodes, np.bool_)
+    for m in motifs:
+        eligible[m.nodes] = False
+    if degree.any():
+        eligible &= degree >= spec.memberships
+    pool = np.flatnonzero(eligible)
+    if len(pool) < count:
+        raise InputError(ctx.source, [Problem(f"blocks.{ctx.block}.overlap.nodes",
+                                              "not enough nodes outside motifs with a degree of at least "
+                                              "memberships to overlap", f"<= {len(pool) / block.nodes:.4g}",
+                                              spec.nodes)])
+    rng = ctx.rng(PLAN, 5)
+    chosen = np.sort(rng.choice(pool, count, replace=False))
+    home = community[chosen][:, None]
+    others = int(community[-1])  # communities other than the home one: 0..others-1, shifted past it
+    extra = np.zeros((count, spec.memberships - 1), np.int64)
+    redo = np.arange(count)
+    while len(redo):
+        draw = rng.integers(0, others, (len(redo), spec.memberships - 1))
+        extra[redo] = draw + (draw >= home[redo])
+        row = np.sort(extra[redo], axis=1)
+        redo = redo[(row[:, 1:] == row[:, :-1]).any(axis=1)]
+    return chosen, extra
+
+
+def virtual_layout(lay: Layout) -> tuple[Layout, np.ndarray]:
+    """The layout edges are matched on, and the real node of each of its nodes.
+
+    An overlapping node becomes one node per membership, each in its community's id
+    range with an even share of the degree (the home part gets the remainder); edges
+    between those parts are mapped back to the real node afterwards.
+    """
+    n = lay.nodes
+    if len(lay.overlap_nodes) == 0:
+        return lay, np.arange(n, dtype=np.int64)
+    over, m = lay.overlap_nodes, lay.extra.shape[1] + 1
+    k = lay.degree[over]
+    parts = k[:, None] // m + (np.arange(m) < (k % m)[:, None])
+    degree = lay.degree.copy()
+    degree[over] = parts[:, 0]
+    pinned = np.zeros(n, np.bool_)
+    pinned[over] = True
+    community = np.concatenate([lay.community, lay.extra.ravel()])
+    order = np.argsort(community, kind="stable")  # a community's own nodes first, then the parts it hosts
+    real_of = np.concatenate([np.arange(n, dtype=np.int64), np.repeat(over, m - 1)])[order]
+    virtual_of = np.empty(n, np.int64)
+    virtual_of[order[order < n]] = np.flatnonzero(order < n)
+    total = len(order)
+    offsets = np.zeros(len(lay.offsets), np.int64)
+    np.cumsum(np.bincount(community, minlength=len(lay.sizes)), out=offsets[1:])
+    motifs = tuple(MotifCopy(shape=c.shape, placement=c.placement, nodes=virtual_of[c.nodes]) for c in lay.motifs)
+    virtual = Layout(nodes=total, offsets=offsets, community=community[order],
+                     degree=np.concatenate([degree, parts[:, 1:].ravel()])[order], motifs=motifs,
+                     levels=(community[order], np.zeros(total, np.int64)),
+                     bounds=(offsets, np.array([0, total], np.int64)),
+                     pinned=np.concatenate([pinned, np.ones(total - n, np.bool_)])[order], owner=real_of)
+    return virtual, real_of
 
 
 def _place_degrees(block: GraphBlock, sizes: np.ndarray, ctx: BlockContext) -> np.ndarray:
@@ -127,9 +224,10 @@ def _plan_motifs(motifs: list[MotifSpec], offsets: np.ndarray, ctx: BlockContext
 
 
 def _no_room(ctx: BlockContext, i: int, m: MotifSpec, why: str) -> InputError:
-    return InputError("spec", [Problem(f"blocks.{ctx.block}.motifs[{i}]", f"community sizes cannot hold the motifs: "
-                                       f"{why}", "fewer or smaller motifs, or larger communities",
-                                       f"{m.count} x {m.shape} of {m.size}")])
+    return InputError(ctx.source, [Problem(f"blocks.{ctx.block}.motifs[{i}]",
+                                           f"community sizes cannot hold the motifs: {why}",
+                                           "fewer or smaller motifs, or larger communities",
+                                           f"{m.count} x {m.shape} of {m.size}")])
 
 
 def motif_edges(copy: MotifCopy) -> tuple[np.ndarray, np.ndarray]:

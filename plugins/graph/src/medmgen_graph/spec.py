@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from attrs import frozen
+from attrs import Factory, evolve, fields, frozen
 
 from medmgen.errors import Problem
 from medmgen.fields import setting
@@ -15,6 +15,9 @@ from medmgen_graph.laws import power_law_mean
 SHAPES = ("clique", "star", "cycle", "biclique", "path")
 MIN_SIZE = {"clique": 2, "star": 2, "cycle": 3, "biclique": 2, "path": 2}
 GRAPHML_MAX_EDGES = 1_000_000
+DEFAULT_NODES = 1000
+FITTED = ("avg_degree", "max_degree", "degree_exponent", "community_exponent", "community_size", "communities",
+          "mixing")
 
 
 @frozen(kw_only=True)
@@ -78,6 +81,16 @@ class WeightSpec:
 
 
 @frozen(kw_only=True)
+class GroupLevel:
+    """One more level of the hierarchy: the groups of the level below merged into ``groups``."""
+
+    groups: int = setting(doc="Number of groups at this level (>= 2, each of >= 2 groups of the level below).",
+                          ge=2)
+    mixing: float = setting(doc="Target fraction of each group's edge endpoints whose edge leaves it (at most "
+                                "the level below's mixing).", ge=0, le=1)
+
+
+@frozen(kw_only=True)
 class HierarchySpec:
     """Communities inside communities: consecutive communities grouped into ``groups``."""
 
@@ -85,18 +98,51 @@ class HierarchySpec:
                                  "communities).", ge=0)
     mixing: float = setting(0.1, doc="Target fraction of each group's edge endpoints whose edge leaves the "
                                      "group (at most the block's mixing).", ge=0, le=1)
+    above: list[GroupLevel] = setting(factory=list, doc="Further levels, coarser each: consecutive groups of "
+                                                        "the level below merged into fewer groups.")
 
     def check(self) -> Sequence[Problem]:
+        out = []
         if self.groups == 1:
-            return [Problem("groups", "one group is no hierarchy", "0 or >= 2", 1)]
-        return ()
+            out.append(Problem("groups", "one group is no hierarchy", "0 or >= 2", 1))
+        if self.above and not self.groups:
+            out.append(Problem("above", "levels above groups without groups", "groups >= 2", self.groups))
+        below, mixing = self.groups, self.mixing
+        for i, level in enumerate(self.above):
+            if 2 * level.groups > below:
+                out.append(Problem(f"above[{i}].groups", "fewer than 2 groups of the level below per group",
+                                   f"<= {below // 2}", level.groups))
+            if level.mixing > mixing:
+                out.append(Problem(f"above[{i}].mixing", "more endpoints leaving than at the level below",
+                                   f"<= {mixing}", level.mixing))
+            below, mixing = level.groups, level.mixing
+        return out
+
+    def counts(self) -> list[tuple[int, float]]:
+        """``(groups, mixing)`` of every level above the communities, finest first."""
+        if not self.groups:
+            return []
+        return [(self.groups, self.mixing)] + [(level.groups, level.mixing) for level in self.above]
+
+
+@frozen(kw_only=True)
+class OverlapSpec:
+    """Overlapping memberships (LFR's ``on`` and ``om``): some nodes belong to several communities."""
+
+    nodes: float = setting(0.0, doc="Fraction of the nodes that belong to several communities (0: none).",
+                           ge=0, le=1)
+    memberships: int = setting(2, doc="Communities each overlapping node belongs to, its home community "
+                                      "included; its degree is split evenly between them.", ge=2, le=100)
 
 
 @frozen(kw_only=True)
 class GraphBlock(BlockSpec):
     """A graph with planted communities (degree-corrected planted partition, LFR knobs) and motifs."""
 
-    nodes: int = setting(1000, doc="Number of nodes; ids are 0..nodes-1.", ge=2, le=2**40)
+    source: str | None = setting(None, doc="Edge list to fit (relative to the spec file): the degree law, "
+                                           "Louvain communities and mixing are learned from it.")
+    nodes: int | None = setting(None, doc="Number of nodes; ids are 0..nodes-1 (default 1000; with source, the "
+                                          "source's node count, and at least that).", ge=2, le=2**40)
     avg_degree: float = setting(10.0, doc="Target mean degree.", gt=0)
     max_degree: int = setting(50, doc="Largest degree of the degree law.", ge=1)
     degree_exponent: float = setting(2.5, doc="tau1: degrees follow k^-tau1 on [k_min, max_degree].", gt=1, le=10)
@@ -110,7 +156,8 @@ class GraphBlock(BlockSpec):
                                         "mixing counts endpoints in both directions.")
     motifs: list[MotifSpec] = setting(factory=list, doc="Planted motifs ([[blocks.NAME.motifs]]).")
     attributes: AttributeSpec = setting(factory=AttributeSpec, doc="Node attributes aligned with communities.")
-    hierarchy: HierarchySpec = setting(factory=HierarchySpec, doc="Groups of communities (two-level).")
+    hierarchy: HierarchySpec = setting(factory=HierarchySpec, doc="Groups of communities, and groups of groups.")
+    overlap: OverlapSpec = setting(factory=OverlapSpec, doc="Nodes that belong to several communities.")
     weights: WeightSpec = setting(factory=WeightSpec, doc="Edge weights (a weight column) by community.")
     timestamps: TimeSpec = setting(factory=TimeSpec, doc="Edge timestamps (a time column) and motif bursts.")
     export: list[str] = setting(factory=list, doc="Extra files: 'graphml' (small graphs only).", choices=("graphml",))
@@ -132,6 +179,14 @@ class GraphBlock(BlockSpec):
         return max(1, math.ceil(self.nodes / max(self.community_size)))
 
     def check(self) -> Sequence[Problem]:
+        if self.source is None:
+            return evolve(self, nodes=self.nodes or DEFAULT_NODES).problems()
+        defaults = {f.name: f.default for f in fields(GraphBlock)}
+        return [Problem(key, "learned from source; leave it out", "no value", getattr(self, key))
+                for key in FITTED if getattr(self, key) != _default(defaults[key])]
+
+    def problems(self) -> list[Problem]:
+        """Cross-field problems of a block whose ``nodes`` and fitted keys are known."""
         out: list[Problem] = []
         n = self.nodes
         if self.max_degree > n - 1:
@@ -176,6 +231,13 @@ class GraphBlock(BlockSpec):
             if 2 * self.hierarchy.groups > self.fewest_communities():
                 out.append(Problem("hierarchy.groups", "fewer than 2 communities per group",
                                    f"<= {self.fewest_communities() // 2}", self.hierarchy.groups))
+        if self.overlap.nodes:
+            if self.hierarchy.groups:
+                out.append(Problem("overlap", "overlapping memberships with a hierarchy are not supported",
+                                   "overlap.nodes = 0 or hierarchy.groups = 0", self.overlap.nodes))
+            if self.overlap.memberships > self.fewest_communities():
+                out.append(Problem("overlap.memberships", "more memberships than there are communities",
+                                   f"<= {self.fewest_communities()}", self.overlap.memberships))
         used = sum(m.size * m.count for m in self.motifs)
         if used > n:
             out.append(Problem("motifs", "the motifs need more nodes than the graph has", f"<= {n}", used))
@@ -184,3 +246,7 @@ class GraphBlock(BlockSpec):
                                int(n * self.avg_degree / 2)))
         return out
 
+
+
+def _default(default: object) -> object:
+    return default.factory() if isinstance(default, Factory) else default

@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from medmgen_tabular import custom
 from medmgen_tabular.expression import parse_expression
 from medmgen_tabular.spec import Constraint
 
@@ -68,6 +69,8 @@ def violations(table: pa.Table, c: Constraint, reference: pa.Table | None) -> np
         col = table.column(c.column)
         inside = pc.is_in(col, value_set=_value_set(c.values, col.type)).to_numpy(zero_copy_only=False)
         return ~inside & ~col.is_null().to_numpy(zero_copy_only=False)
+    if c.kind == "custom":
+        return custom.mask(custom.instance(c), table)
     if c.kind == "fixed_combinations":
         if reference is None:
             return np.zeros(table.num_rows, dtype=bool)
@@ -130,7 +133,12 @@ def _scatter(col: pa.Array, bad: np.ndarray, fill: pa.Array) -> pa.Array:
     return pa.concat_arrays([col, fill.cast(col.type)]).take(pa.array(index))
 
 
-def recompute_rows(table: pa.Table, c: Constraint, bad: np.ndarray) -> pa.Table:
+def recompute_rows(table: pa.Table, c: Constraint, bad: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    if c.kind == "custom":
+        fixed = custom.instance(c).repair(table, bad, rng)
+        if fixed.schema != table.schema or fixed.num_rows != table.num_rows:
+            raise TypeError(f"custom constraint {c.name!r}: repair must keep the table's rows and schema")
+        return fixed
     col = table.column(c.column).combine_chunks()
     if c.kind == "formula":
         want = _expression(table, c.expression)
@@ -187,3 +195,15 @@ def reject_rows(table: pa.Table, bad: np.ndarray, screen: Callable[[pa.Table], p
     for name in identifiers:  # replaced rows keep their identifiers
         merged = _replace(merged, name, table.column(name).combine_chunks())
     return merged, need
+
+
+def changed_cells(before: pa.Table, after: pa.Table) -> dict[str, np.ndarray]:
+    """Per column, the rows (same positions) whose value differs, a missing value included."""
+    out = {}
+    for name in before.column_names:
+        a, b = before.column(name).combine_chunks(), after.column(name).combine_chunks()
+        a_null = a.is_null().to_numpy(zero_copy_only=False)
+        b_null = b.is_null().to_numpy(zero_copy_only=False)
+        same = pc.equal(a, b).fill_null(False).to_numpy(zero_copy_only=False)
+        out[name] = (a_null != b_null) | (~a_null & ~b_null & ~same)
+    return out

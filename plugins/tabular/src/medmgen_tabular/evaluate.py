@@ -1,4 +1,4 @@
-"""Evaluator ``tabular_fidelity``: 1-way and 2-way TVD of each fitted block against its source."""
+"""Evaluators: ``tabular_fidelity`` (1-way and 2-way TVD against the source) and ``tabular_class_shares``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from medmgen.interfaces import Evaluation, Evaluator
+from medmgen.interfaces import Evaluation, Evaluator, Threshold
 from medmgen_tabular import fidelity, model
 from medmgen_tabular.generator import FIDELITY_BINS, read_cached
 from medmgen_tabular.io import encode
+from medmgen_tabular.kinds import ClassShare
 
 
 def codes_against(levels: pa.Array, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -62,3 +63,26 @@ class TabularFidelity(Evaluator):
             for key, value in fidelity.summary(real, fake, sizes).items():
                 out[f"{name}.{key}"] = value
         return out
+
+
+class ClassShares(Evaluator):
+    """Each ``class_share`` pattern's realized share; judges ``max_class_share_deviation``.
+
+    The deviation itself is the core ``spec_error`` evaluator's
+    ``max_class_share_deviation``; declaring the threshold here, with ``feedback``,
+    makes the controller run passes until every class share is within it.
+    """
+
+    name = "tabular_class_shares"
+    thresholds = (
+        Threshold(name="max_class_share_deviation", metric="spec_error.max_class_share_deviation", default=0.005,
+                  doc="Largest |realized - target| class share of a fitted tabular block's class_targets.",
+                  feedback=True),
+    )
+
+    def applies(self, evaluation: Evaluation) -> bool:
+        return any(isinstance(p, ClassShare) for p in evaluation.ledger.patterns)
+
+    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
+        return {f"{p.block}.{p.column}={p.value}": p.realized_share for p in evaluation.ledger.patterns
+                if isinstance(p, ClassShare)}

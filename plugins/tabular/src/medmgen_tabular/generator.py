@@ -5,20 +5,23 @@ from __future__ import annotations
 import abc
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+from attrs import evolve
 
 from medmgen import seeds
 from medmgen.errors import InputError, Problem
 from medmgen.interfaces import BlockContext, BlockResult, Generator
-from medmgen.ledger import Pattern
+from medmgen.ledger import Event, Pattern
 from medmgen_tabular import constraints, fidelity, model
 from medmgen_tabular.data import TabularData
 from medmgen_tabular.io import Column, encode, fresh_ids, read_table, source_mtime
+from medmgen_tabular.kinds import ClassShare
 from medmgen_tabular.spec import BayesNetBlock, CopulaBlock, FittedBlock
 
 FIDELITY_BINS = 100
@@ -80,7 +83,25 @@ class FittedGenerator(Generator):
     def plan(self, block: Any, ctx: BlockContext) -> list[Pattern]:
         table = load_source(block, ctx)
         check_columns(block, table.column_names, ctx)
-        return []
+        if not block.class_targets:
+            return []
+        levels = level_texts(table.column(block.target))
+        path = f"blocks.{ctx.block}.class_targets"
+        problems = [Problem(f"{path}[{i}].value", "not a value of the target column",
+                            "one of " + ", ".join(v for v in levels if v is not None)[:200], t.value)
+                    for i, t in enumerate(block.class_targets) if class_key(t.value) not in levels]
+        total = sum(t.share for t in block.class_targets)
+        if not problems and len(block.class_targets) == len(levels) and abs(total - 1.0) > 1e-9:
+            problems.append(Problem(path, "every class has a share, so the shares must add up to 1", "1",
+                                    round(total, 6)))
+        if self.name == "bayesnet" and len(levels) > block.max_bins:
+            problems.append(Problem(f"blocks.{ctx.block}.target", "class_targets need a target with at most "
+                                    "max_bins distinct values", f"<= {block.max_bins}", len(levels)))
+        if problems:
+            raise InputError(ctx.source, problems)
+        return [ClassShare(id=f"{ctx.block}/class_share/{i}", block=ctx.block, column=block.target,
+                           value=class_key(t.value), target_share=t.share)
+                for i, t in enumerate(block.class_targets)]
 
     def generate(self, block: Any, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
         source = str(ctx.resolve(block.source))
@@ -88,6 +109,17 @@ class FittedGenerator(Generator):
         columns = encode(table, block.max_levels, source)
         modelled = [c for c in columns if not c.identifier]
         fitted = self.fit(block, modelled)
+        shares = [p for p in plan if isinstance(p, ClassShare)]
+        if shares:
+            names = [c.name for c in modelled]
+            if block.target not in names:
+                raise InputError.one(ctx.source, f"blocks.{ctx.block}.target", "class_targets need a target that "
+                                     "is not an identifier column (all values distinct)", "a class column",
+                                     block.target)
+            j = names.index(block.target)
+            aims = {p.value: float(ctx.aim(p)) for p in shares}
+            weights = class_weights(modelled[j], aims)
+            fitted = model.with_level_weights(fitted, j, weights)
         records = block.records or table.num_rows
         task = ctx.progress.task(f"{ctx.block}: sampling {self.name}", records)
         codes = model.sample_chunks(fitted.sample, records, block.chunk_rows,
@@ -111,8 +143,57 @@ class FittedGenerator(Generator):
             return _assemble(columns, modelled, fitted.sample(state, n), n)
 
         data = TabularData(table=out, csv=block.csv, regenerate=regenerate, reference=table,
-                           identifiers=tuple(c.name for c in columns if c.identifier))
-        return BlockResult(data=data, metrics=metrics)
+                           identifiers=tuple(c.name for c in columns if c.identifier), recount=recount_shares)
+        return BlockResult(data=data, patterns=count_shares(out, shares), metrics=metrics)
+
+
+def class_key(value: Any) -> str:
+    """A class value as text, the way Arrow casts a column's values to text (1.0 -> "1")."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def level_texts(column: pa.ChunkedArray) -> list[str | None]:
+    """The column's distinct values as text, sorted as :func:`medmgen_tabular.io.encode` sorts its levels."""
+    return pc.unique(column).sort().cast(pa.string()).to_pylist()
+
+
+def class_weights(column: Column, aims: dict[str, float]) -> np.ndarray:
+    """Level probabilities: aimed classes get their aim, the others share the rest as in the source."""
+    texts = column.levels.cast(pa.string()).to_pylist()
+    aimed = np.array([t in aims for t in texts])
+    p = column.counts.astype(np.float64) / column.counts.sum()
+    w = np.where(aimed, [aims.get(t, 0.0) for t in texts], 0.0)
+    rest = max(0.0, 1.0 - float(w.sum()))
+    if (~aimed).any() and p[~aimed].sum() > 0:
+        w[~aimed] = p[~aimed] / p[~aimed].sum() * rest
+    return w / w.sum() if w.sum() > 0 else p
+
+
+def count_shares(table: pa.Table, shares: Sequence[Pattern]) -> list[Pattern]:
+    """Each ``class_share`` pattern with its share counted from ``table``."""
+    out: list[Pattern] = []
+    for p in shares:
+        text = table.column(p.column).cast(pa.string())
+        rows = int(pc.sum(pc.equal(text, p.value).fill_null(False)).as_py() or 0)
+        out.append(evolve(p, realized_share=round(rows / max(table.num_rows, 1), 9), rows=rows))
+    return out
+
+
+def recount_shares(table: pa.Table, origin: np.ndarray, tainted: Mapping[str, np.ndarray],
+                   patterns: list[Pattern]) -> list[Pattern]:
+    """Class shares after a repair: counted again, with an event when a share moved."""
+    shares = [p for p in patterns if isinstance(p, ClassShare)]
+    after = {p.id: p for p in count_shares(table, shares)}
+    out = []
+    for p in patterns:
+        q = after.get(p.id, p)
+        if q is not p and q.realized() != p.realized():
+            q = q.with_event(Event(stage="repair", action="class share recounted after constraint repair",
+                                   before=p.realized(), after=q.realized()))
+        out.append(q)
+    return out
 
 
 def _assemble(columns: Sequence[Column], modelled: Sequence[Column], codes: np.ndarray, records: int) -> pa.Table:

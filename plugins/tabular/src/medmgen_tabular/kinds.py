@@ -1,7 +1,8 @@
-"""Ledger kinds of the tabular plugin: ``class_rule``, ``cluster``, ``anomaly``.
+"""Ledger kinds of the tabular plugin: ``class_rule``, ``cluster``, ``anomaly``, ``class_share``.
 
-Realized values are counted from the written table. None of them has a steerable
-``quantity``: labels, cluster sizes and anomaly counts are planted exactly.
+Realized values are counted from the written table. Labels, cluster sizes and anomaly
+counts are planted exactly; ``class_share`` has the steerable quantity ``class_share``
+that the core's feedback controller moves towards its target.
 """
 
 from __future__ import annotations
@@ -50,3 +51,19 @@ class Anomaly(Pattern):
     rows: list[int]
     columns: list[str]
     reason: str
+
+
+@frozen(kw_only=True)
+class ClassShare(Pattern):
+    """The fraction of output rows whose ``column`` equals ``value`` (a class of a fitted block's target)."""
+
+    kind = "class_share"
+    quantity = "class_share"
+    target_field = "target_share"
+    realized_field = "realized_share"
+    value_bounds = (0.0, 1.0)
+    column: str
+    value: str
+    target_share: float
+    realized_share: float | None = None
+    rows: int | None = None

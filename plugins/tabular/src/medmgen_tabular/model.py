@@ -251,6 +251,27 @@ def fit_tree(columns: Sequence[Column], max_bins: int, target: int | None = None
                 first_level=first_level.astype(np.int64), off=off, cum=cum)
 
 
+def with_level_weights(fitted: Copula | Tree, j: int, weights: np.ndarray) -> Copula | Tree:
+    """``fitted`` with column ``j`` drawn with level probabilities ``weights`` (its relations kept).
+
+    In a copula only column ``j``'s marginal changes, so the same normal draws give
+    the same rows except where a class boundary moved; in a tree ``j`` must be the
+    root (the target of a tree-augmented network) with one level per bin.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    if isinstance(fitted, Copula):  # the copula's cum runs over ranks; perms[j] maps rank -> level
+        cum = np.cumsum(weights[fitted.perms[j]]) / weights.sum()
+        cum[-1] = 1.0
+        new = fitted.cum.copy()
+        new[fitted.off[j]:fitted.off[j + 1]] = cum
+        return evolve(fitted, cum=new)
+    cum = np.cumsum(weights) / weights.sum()
+    cum[-1] = 1.0
+    if int(fitted.order[0]) != j or len(fitted.root_cum) != len(cum):
+        raise ValueError("level weights need the tree's root column with one level per bin")
+    return evolve(fitted, root_cum=cum)
+
+
 def _row_cum(counts: np.ndarray) -> np.ndarray:
     """Row-wise cumulative probabilities; an all-zero row (never sampled) becomes uniform."""
     counts = counts.astype(np.float64)

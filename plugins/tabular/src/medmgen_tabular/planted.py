@@ -2,12 +2,13 @@
 
 Order of work: base noise (seeded per fixed-size chunk) -> clusters -> context shift ->
 anomalies -> labels from the rules -> label noise -> missing cells. Every realized
-value in the ledger is then counted from the final table.
+value in the ledger is then counted from the final table, and counted again after the
+block's constraints are repaired (:func:`recount_planted`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ from attrs import evolve
 
 from medmgen import seeds
 from medmgen.interfaces import BlockContext, BlockResult, Generator
-from medmgen.ledger import Pattern
+from medmgen.ledger import Event, Pattern
 from medmgen_tabular.data import TabularData
 from medmgen_tabular.kinds import Anomaly, ClassRule, Cluster
 from medmgen_tabular.spec import Condition, PlantedBlock, datetime_span
@@ -115,8 +116,13 @@ class PlantedGenerator(Generator):
         if block.class_rules:
             values, counts = np.unique(labels, return_counts=True)
             metrics["class_fractions"] = {str(int(v)): round(int(c) / n, 6) for v, c in zip(values, counts)}
-        return BlockResult(data=TabularData(table=table, csv=block.csv), patterns=patterns + clusters + anomalies,
-                           metrics=metrics)
+
+        def recount(out: pa.Table, origin: np.ndarray, tainted: Mapping[str, np.ndarray],
+                    found: list[Pattern]) -> list[Pattern]:
+            return recount_planted(out, origin, tainted, found, lambda t, ps: self._count_rules(block, ps, rules, t))
+
+        data = TabularData(table=table, csv=block.csv, recount=recount)
+        return BlockResult(data=data, patterns=patterns + clusters + anomalies, metrics=metrics)
 
     # ---------------------------------------------------------------- pieces
     def _base(self, block: PlantedBlock, ctx: BlockContext) -> np.ndarray:
@@ -310,6 +316,51 @@ def _count_clusters(clusters: list[Pattern], anomalies: list[Pattern], table: pa
         centre = [round(float(v), 9) for v in x.mean(axis=0)] if len(rows) else None
         out.append(evolve(c, rows=rows.tolist(), realized_size=round(len(rows) / table.num_rows, 9),
                           realized_centre=centre))
+    return out
+
+
+def recount_planted(table: pa.Table, origin: np.ndarray, tainted: Mapping[str, np.ndarray],
+                    patterns: list[Pattern],
+                    count_rules: Callable[[pa.Table, list[Pattern]], list[Pattern]]) -> list[Pattern]:
+    """The planted patterns after a constraint repair.
+
+    Output row ``i`` sat at ``origin[i]``; a row ``tainted`` in one of a pattern's
+    columns (replaced, or that value changed) no longer counts as a member of that
+    cluster or as that planted anomaly. A pattern
+    that lost rows is ``weakened`` (``destroyed`` when none are left), with an event;
+    class rules are counted again on the repaired table.
+    """
+    where = np.full(int(origin.max()) + 1 if len(origin) else 0, -1, dtype=np.int64)
+    where[origin] = np.arange(len(origin))
+    rules = count_rules(table, [p for p in patterns if isinstance(p, ClassRule)])
+    after = {p.id: p for p in rules}
+    out: list[Pattern] = []
+    for p in patterns:
+        if isinstance(p, ClassRule):
+            q = after[p.id]
+            if (q.realized_accuracy, q.realized_coverage) != (p.realized_accuracy, p.realized_coverage):
+                q = q.with_event(Event(stage="repair", action="rule counted again after constraint repair "
+                                       f"(coverage {p.realized_coverage} -> {q.realized_coverage}); before/after: "
+                                       "accuracy", before=p.realized_accuracy, after=q.realized_accuracy))
+            out.append(q)
+            continue
+        if not isinstance(p, Cluster | Anomaly):
+            out.append(p)
+            continue
+        old = np.asarray(p.rows, dtype=np.int64)
+        pos = where[old[old < len(where)]]
+        pos = np.sort(pos[pos >= 0])
+        hit = np.logical_or.reduce([tainted[c][pos] for c in p.columns]) if len(pos) else np.zeros(0, dtype=bool)
+        rows = pos[~hit]
+        q = evolve(p, rows=rows.tolist())
+        if isinstance(q, Cluster):
+            q = _count_clusters([q], [], table)[0]
+        if len(rows) < len(old):
+            status = "destroyed" if len(rows) == 0 else "weakened"
+            q = q.with_event(Event(stage="repair", action=f"{len(old) - len(rows)} rows replaced, changed or "
+                                   "dropped by constraint repair", before=float(len(old)), after=float(len(rows))),
+                             status=status)
+        out.append(q)
     return out
 
 

@@ -23,7 +23,9 @@ class TabularConstraints(Repairer):
     that still breaks a constraint (``reject`` constraints, or a repair that undid
     another) by fresh rows from the model that, repaired the same way, break nothing.
     Rows still broken after ``ROUNDS`` rounds are dropped and counted, so compliance
-    is always 100%.
+    is always 100%. The block's ``recount`` then updates its ledger patterns from the
+    repaired table: rows replaced, or changed in a pattern's columns, stop counting as
+    planted truth.
     """
 
     name = "tabular_constraints"
@@ -58,7 +60,7 @@ class TabularConstraints(Repairer):
                 elif action == "resample":
                     t = cons_mod.resample_rows(t, c, m, rng)
                 else:
-                    t = cons_mod.recompute_rows(t, c, m)
+                    t = cons_mod.recompute_rows(t, c, m, rng)
                 if count:
                     stats[i]["repaired"] += int(m.sum())
             return t
@@ -69,6 +71,7 @@ class TabularConstraints(Repairer):
             return t.filter(pa.array(~np.logical_or.reduce([cons_mod.violations(t, c, ref) for c in cons])))
 
         rejected = 0
+        replaced = np.zeros(table.num_rows, dtype=bool)
         for round_ in range(ROUNDS):
             try:
                 table = fix(table, True)
@@ -84,15 +87,22 @@ class TabularConstraints(Repairer):
             except cons_mod.Unsatisfiable as exc:
                 raise InputError.one(ctx.source, f"blocks.{ctx.block}.constraints", str(exc)) from None
             rejected += n
+            replaced |= bad
             for s, m in zip(stats, masks):
                 s["rejected"] += int(m.sum())
+        changed = cons_mod.changed_cells(data.table, table)
         left = [cons_mod.violations(table, c, ref) for c in cons]
-        if any(m.any() for m in left):
-            keep = ~np.logical_or.reduce(left)
+        keep = ~np.logical_or.reduce(left)
+        if not keep.all():
             for s, m in zip(stats, left):
                 s["dropped"] = int(m.sum())
             table = table.filter(pa.array(keep))
+        patterns = result.patterns
+        recount = getattr(data, "recount", None)
+        if recount is not None:
+            tainted = {name: (replaced | m)[keep] for name, m in changed.items()}
+            patterns = recount(table, np.flatnonzero(keep), tainted, patterns)
         report = RepairReport(repairer=self.name, checked=data.table.num_rows, violations=int(any_bad.sum()),
                               repaired=sum(s["repaired"] for s in stats), rejected=rejected,
                               details={"constraints": stats, "rows_out": table.num_rows})
-        return attrs.evolve(result, data=attrs.evolve(data, table=table)), report
+        return attrs.evolve(result, data=attrs.evolve(data, table=table), patterns=patterns), report

@@ -11,18 +11,19 @@ from attrs import frozen
 from medmgen.errors import Problem
 from medmgen.fields import setting
 from medmgen.interfaces import BlockSpec
+from medmgen_tabular import custom
 from medmgen_tabular.expression import parse_expression
 
 CONSTRAINT_KINDS = ("range", "inequality", "fixed_combinations", "formula", "unique", "not_null",
-                    "allowed_values")
+                    "allowed_values", "custom")
 ACTIONS = ("auto", "clip", "resample", "recompute", "reject")
 # what each kind does with "auto", and which actions it accepts
 DEFAULT_ACTION = {"range": "clip", "inequality": "reject", "fixed_combinations": "reject", "formula": "recompute",
-                  "unique": "recompute", "not_null": "resample", "allowed_values": "resample"}
+                  "unique": "recompute", "not_null": "resample", "allowed_values": "resample", "custom": "reject"}
 ALLOWED_ACTIONS = {"range": ("clip", "resample", "reject"), "inequality": ("reject",),
                    "fixed_combinations": ("reject",), "formula": ("recompute", "reject"),
                    "unique": ("recompute",), "not_null": ("resample", "reject"),
-                   "allowed_values": ("resample", "reject")}
+                   "allowed_values": ("resample", "reject"), "custom": ("recompute", "reject")}
 
 
 @frozen(kw_only=True)
@@ -42,9 +43,13 @@ class Constraint:
     expression: str = setting("", doc="formula: column = expression, columns and numbers joined by + and - "
                                       "with spaces around them, e.g. \"a + b - 2\".")
     values: list[Any] = setting(factory=list, doc="allowed_values: the values the column may take.")
+    name: str = setting("", doc="custom: the registered name of a third-party constraint class (entry point "
+                                "group medmgen_tabular.constraints).")
+    params: dict[str, Any] = setting(factory=dict, doc="custom: settings passed to the constraint class.")
     action: str = setting("auto", doc="How violations are repaired: clip, resample (a compliant value of the "
-                                      "same column), recompute (formula, unique), reject (the row is replaced "
-                                      "by a compliant generated row); auto picks per kind.", choices=ACTIONS)
+                                      "same column), recompute (formula, unique, custom: the class's own "
+                                      "repair), reject (the row is replaced by a compliant generated row); auto "
+                                      "picks per kind (custom: reject).", choices=ACTIONS)
 
     def resolved_action(self) -> str:
         return DEFAULT_ACTION[self.kind] if self.action == "auto" else self.action
@@ -57,6 +62,8 @@ class Constraint:
         if self.kind == "formula":
             terms, _ = parse_expression(self.expression)
             out += [("expression", c) for c, _ in terms]
+        if self.kind == "custom" and not custom.problems(self):
+            out += [("params", c) for c in custom.instance(self).columns()]
         return out
 
     def check(self) -> Sequence[Problem]:
@@ -90,6 +97,8 @@ class Constraint:
             elif self.column in [c for c, _ in terms]:
                 p.append(Problem("expression", "formula can never be met: the column is in its own expression",
                                  f"an expression without {self.column!r}", self.expression))
+        if self.kind == "custom":
+            p += custom.problems(self)
         if self.action != "auto" and self.action not in ALLOWED_ACTIONS[self.kind]:
             p.append(Problem("action", f"not an action of kind {self.kind!r}",
                              "auto or one of " + ", ".join(ALLOWED_ACTIONS[self.kind]), self.action))
@@ -107,6 +116,19 @@ class TabularBlock(BlockSpec):
 
 
 @frozen(kw_only=True)
+class ClassTarget:
+    """``[[blocks.NAME.class_targets]]``: the share of output rows whose ``target`` equals ``value``."""
+
+    value: Any = setting(doc="A value of the target column (compared as text: 1 and \"1\" are the same class).")
+    share: float = setting(doc="Fraction of output rows in this class.", gt=0, lt=1)
+
+    def check(self) -> Sequence[Problem]:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float | str):
+            return [Problem("value", "wrong type", "a number or a string", self.value)]
+        return []
+
+
+@frozen(kw_only=True)
 class FittedBlock(TabularBlock):
     """A synthetic copy of a real table (CSV or Parquet)."""
 
@@ -115,6 +137,23 @@ class FittedBlock(TabularBlock):
     target: str = setting("", doc="Optional column that utility metrics predict (the Bayesian network's root).")
     max_levels: int = setting(100_000, doc="A text column with more distinct values than this is treated as an "
                                            "identifier (with a warning).", ge=2)
+    class_targets: list[ClassTarget] = setting(factory=list, doc="Shares of classes of target in the output; the "
+                                                                 "feedback loop reweights class sampling until each "
+                                                                 "holds within max_class_share_deviation.")
+
+    def check(self) -> Sequence[Problem]:
+        p: list[Problem] = []
+        if self.class_targets and not self.target:
+            p.append(Problem("target", "class_targets need the target column", "a column name", self.target))
+        seen: set[str] = set()
+        for i, t in enumerate(self.class_targets):
+            if str(t.value) in seen:
+                p.append(Problem(f"class_targets[{i}].value", "a class named twice", "distinct values", t.value))
+            seen.add(str(t.value))
+        total = sum(t.share for t in self.class_targets)
+        if total > 1.0 + 1e-9:
+            p.append(Problem("class_targets", "class shares add up to more than 1", "<= 1", round(total, 6)))
+        return p
 
 
 @frozen(kw_only=True)
@@ -231,7 +270,7 @@ class AnomalySpec:
 
 
 @frozen(kw_only=True)
-class PlantedBlock(BlockSpec):
+class PlantedBlock(TabularBlock):
     """A table with planted class rules, clusters and anomalies (ground truth in the ledger)."""
 
     records: int = setting(10_000, doc="Rows.", ge=10)
@@ -251,8 +290,6 @@ class PlantedBlock(BlockSpec):
     class_rules: list[ClassRuleSpec] = setting(factory=list, doc="Rules that make the labels.")
     clusters: ClusterSpec = setting(factory=ClusterSpec, doc="Planted clusters.")
     anomalies: AnomalySpec = setting(factory=AnomalySpec, doc="Planted anomalies.")
-    csv: bool = setting(False, doc="Also write data/<block>.csv beside the Parquet file.")
-    chunk_rows: int = setting(65_536, doc="Rows per seeded chunk of base noise.", ge=1024, le=4_194_304)
 
     def numeric_names(self) -> list[str]:
         return [f"x{i}" for i in range(self.numeric)]
@@ -308,4 +345,14 @@ class PlantedBlock(BlockSpec):
         if self.label in allc + self.datetime_names():
             p.append(Problem("label", "the class column's name is taken by a feature column", "another name",
                              self.label))
+        columns = allc + self.datetime_names() + ([self.label] if self.class_rules else [])
+        for i, c in enumerate(self.constraints):
+            if c.kind == "fixed_combinations":
+                p.append(Problem(f"constraints[{i}].kind", "fixed_combinations needs a source table; a planted "
+                                 "block has none", "another kind", c.kind))
+                continue
+            for key, col in c.named_columns():
+                if col not in columns:
+                    p.append(Problem(f"constraints[{i}].{key}", "no such column", "one of " + ", ".join(columns),
+                                     col))
         return p

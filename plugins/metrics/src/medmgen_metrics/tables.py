@@ -1,0 +1,295 @@
+"""Real and synthetic tables side by side: reading, column kinds, shared codings, samples.
+
+Every evaluator of this plugin works on a :class:`Pair`: the synthetic table of one
+tabular block, the real table it is compared with (``--against`` or the block's
+``source``), a real holdout the generator should not have seen, and one
+:class:`Column` coding per shared column, built from all three tables so that codes
+mean the same value everywhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from attrs import frozen
+
+from medmgen.errors import InputError
+from medmgen.interfaces import Evaluation
+from medmgen_metrics.spec import EvaluationSection, settings
+
+MISSING = "<NA>"
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+# ------------------------------------------------------------------ reading
+def read_table(path: Path) -> pd.DataFrame:
+    """A real table from CSV (optionally gzipped) or Parquet; bad files raise :class:`InputError`."""
+    path = Path(path)
+    stat = path.stat() if path.exists() else None
+    if stat is None:
+        raise InputError.one(str(path), "", "file not found")
+    return _read_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_cached(path: Path, mtime_ns: int, size: int) -> pd.DataFrame:
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            frame = pd.read_parquet(path)
+        elif name.endswith((".csv", ".csv.gz")):
+            frame = pd.read_csv(path, engine="c", low_memory=False)
+        else:
+            raise InputError.one(str(path), "", "unknown table format", "one of " + ", ".join(SUFFIXES), path.name)
+    except InputError:
+        raise
+    except pd.errors.ParserError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        raise InputError.one(str(path), f"line {line.group(1)}" if line else "", f"not valid CSV: {exc}") from None
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise InputError.one(str(path), "", f"cannot read: {exc}") from None
+    if frame.empty or not len(frame.columns):
+        raise InputError.one(str(path), "", "the table has no rows", "at least one row", len(frame))
+    return frame
+
+
+def real_path(evaluation: Evaluation, block: Any) -> Path | None:
+    """The real table a block is compared with: ``--against``, else the block's ``source`` key."""
+    if evaluation.against is not None:
+        return Path(evaluation.against)
+    source = getattr(block, "source", "")
+    if not isinstance(source, str) or not source.lower().endswith(SUFFIXES):
+        return None
+    p = Path(source).expanduser()
+    return p if p.is_absolute() else Path(evaluation.spec.directory) / p
+
+
+def tabular_blocks(evaluation: Evaluation) -> list[str]:
+    """Names of the blocks this plugin's evaluators can judge: tabular, with a real table."""
+    out = []
+    for name, block in evaluation.spec.blocks.items():
+        if block.modality == "tabular" and "" in evaluation.tables.get(name, {}) and real_path(evaluation, block):
+            out.append(name)
+    return out
+
+
+# ------------------------------------------------------------------ columns
+@frozen(kw_only=True, eq=False)
+class Column:
+    """One shared column: its kind and a coding that means the same in every table.
+
+    ``values`` are the sorted distinct non-missing values of all tables. A numeric
+    column with more than ``levels`` of them has no ``values`` but ``edges``: the inner
+    quantile-bin edges of the real column, with one more code below and one above the
+    real range. The last code is "missing".
+    """
+
+    name: str
+    categorical: bool
+    text: bool
+    values: np.ndarray
+    edges: np.ndarray | None
+    low: float = 0.0
+    high: float = 0.0
+    median: float = 0.0
+
+    @property
+    def levels(self) -> int:
+        return (len(self.edges) + 4) if self.edges is not None else len(self.values) + 1
+
+    def label(self, code: int) -> str:
+        """A short text for a code (bins are named by their lower edge)."""
+        if code == self.levels - 1:
+            return "missing"
+        if self.edges is not None:
+            return "below" if code == 0 else "above" if code == self.levels - 2 else \
+                f">={([self.low, *self.edges])[code - 1]:g}"
+        v = self.values[code]
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    def comparable(self, s: pd.Series) -> np.ndarray:
+        """Values as float64 (numbers, NaN missing) or as text (``<NA>`` missing)."""
+        if self.text:
+            return np.where(s.isna().to_numpy(), MISSING, s.astype(str).to_numpy()).astype(object)
+        return pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+    def codes(self, s: pd.Series) -> np.ndarray:
+        """Integer codes in ``0..levels-1``, comparable across tables."""
+        x = self.comparable(s)
+        if self.text:
+            return np.searchsorted(self.values, x).astype(np.int64)
+        missing = np.isnan(x)
+        if self.edges is not None:  # below the real range, the bins, above it, missing
+            out = np.searchsorted(self.edges, x, side="right").astype(np.int64) + 1
+            out[x < self.low] = 0
+            out[x > self.high] = self.levels - 2
+        else:
+            out = np.searchsorted(self.values, x).astype(np.int64)
+        out[missing] = self.levels - 1
+        return out
+
+    def scaled(self, s: pd.Series) -> np.ndarray:
+        """A numeric column mapped by the real range onto [0, 1] (missing: the real median)."""
+        x = self.comparable(s)
+        x = np.where(np.isnan(x), self.median, x)
+        span = self.high - self.low
+        return (x - self.low) / span if span > 0 else np.zeros_like(x)
+
+
+def _column(name: str, real: pd.Series, others: list[pd.Series], cfg: EvaluationSection) -> Column:
+    series = [real, *others]
+    numeric = all(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) for s in series)
+    text = not numeric
+    if text:
+        def as_text(s: pd.Series) -> np.ndarray:
+            return np.where(s.isna().to_numpy(), MISSING, s.astype(str).to_numpy()).astype(object)
+
+        values = np.unique(np.concatenate([as_text(s) for s in series]))
+        return Column(name=name, categorical=True, text=True, values=values, edges=None)
+    arrays = [pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan) for s in series]
+    r = arrays[0]
+    rv = np.unique(r[~np.isnan(r)])
+    integer = pd.api.types.is_integer_dtype(real) or (len(rv) > 0 and bool(np.all(rv == np.round(rv))))
+    categorical = name in cfg.categorical or (integer and len(rv) <= cfg.categorical_levels)
+    allv = np.unique(np.concatenate([a[~np.isnan(a)] for a in arrays]))
+    edges = None
+    if len(allv) > cfg.levels and not categorical:
+        edges = np.unique(np.quantile(rv, np.linspace(0, 1, cfg.bins + 1)[1:-1])) if len(rv) else np.zeros(0)
+        allv = np.zeros(0)
+    low, high = (float(rv[0]), float(rv[-1])) if len(rv) else (0.0, 0.0)
+    median = float(np.median(r[~np.isnan(r)])) if len(rv) else 0.0
+    return Column(name=name, categorical=categorical, text=False, values=allv, edges=edges,
+                  low=low, high=high, median=median)
+
+
+# --------------------------------------------------------------------- pair
+@frozen(kw_only=True, eq=False)
+class Pair:
+    """One tabular block's synthetic table next to its real table, split and coded."""
+
+    block: str
+    real_file: str
+    synthetic: pd.DataFrame
+    real: pd.DataFrame
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    holdout_source: str
+    columns: list[Column]
+    target: str
+    cfg: EvaluationSection
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        """A generator for one use, seeded by ``[evaluation] seed`` and a fixed stream number."""
+        return np.random.default_rng([self.cfg.seed, *stream])
+
+    def codes(self, frame: pd.DataFrame) -> np.ndarray:
+        """An ``(n, columns)`` int64 matrix of codes."""
+        if not self.columns:
+            return np.zeros((len(frame), 0), dtype=np.int64)
+        return np.column_stack([c.codes(frame[c.name]) for c in self.columns])
+
+    def distance_matrix(self, frame: pd.DataFrame, names: Sequence[str] | None = None) -> np.ndarray:
+        """Rows for Euclidean nearest-neighbour search (on ``names``, default every column).
+
+        Numeric columns scaled to [0, 1] by the real range; categorical columns one-hot
+        divided by sqrt(2), so a differing category adds exactly 1 to the squared distance.
+        """
+        parts = []
+        for c in self.columns:
+            if names is not None and c.name not in names:
+                continue
+            if c.categorical:
+                onehot = np.zeros((len(frame), c.levels), dtype=np.float64)
+                onehot[np.arange(len(frame)), c.codes(frame[c.name])] = np.sqrt(0.5)
+                parts.append(onehot)
+            else:
+                parts.append(c.scaled(frame[c.name])[:, None])
+        return np.hstack(parts) if parts else np.zeros((len(frame), 0))
+
+    def model_matrix(self, frame: pd.DataFrame, exclude: str = "") -> tuple[np.ndarray, np.ndarray]:
+        """Features for tree models: categorical codes and raw numbers, plus the categorical mask."""
+        cols = [c for c in self.columns if c.name != exclude]
+        x = np.column_stack([c.codes(frame[c.name]).astype(np.float64) if c.categorical
+                             else c.comparable(frame[c.name]) for c in cols]) if cols else np.zeros((len(frame), 0))
+        mask = np.array([c.categorical and c.levels <= 255 for c in cols], dtype=bool)
+        return x, mask
+
+
+def sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """At most ``n`` rows, drawn without replacement, kept in their original order."""
+    if len(frame) <= n:
+        return frame
+    return frame.iloc[np.sort(rng.choice(len(frame), size=n, replace=False))]
+
+
+def prepare(evaluation: Evaluation, block: str) -> Pair:
+    """The :class:`Pair` of one block (see :func:`tabular_blocks` for which blocks qualify)."""
+    cfg = settings(evaluation.spec)
+    spec_block = evaluation.spec.blocks[block]
+    path = real_path(evaluation, spec_block)
+    assert path is not None
+    if not path.exists():
+        where = "--against" if evaluation.against is not None else f"blocks.{block}.source"
+        raise InputError.one(str(path), "", f"the real table to compare block {block!r} with is not found ({where}); "
+                             "pass it with medmgen evaluate DIR --against REAL")
+    real = read_table(path)
+    synthetic = evaluation.tables[block][""].to_pandas()
+    shared = [c for c in synthetic.columns if c in real.columns]
+    if not shared:
+        raise InputError.one(str(path), "", f"no column in common with block {block!r}",
+                             ", ".join(map(str, synthetic.columns[:8])), ", ".join(map(str, real.columns[:8])))
+    holdout = None
+    source = ""
+    if cfg.holdout:
+        hpath = Path(cfg.holdout).expanduser()
+        hpath = hpath if hpath.is_absolute() else Path(evaluation.spec.directory) / hpath
+        holdout = read_table(hpath)
+        missing = [c for c in shared if c not in holdout.columns]
+        if missing:
+            raise InputError.one(str(hpath), "", "holdout lacks columns of the real table", "every shared column",
+                                 missing[:8])
+        source = str(hpath)
+    target = getattr(spec_block, "target", "")
+    return make_pair(real[shared], synthetic[shared], holdout[shared] if holdout is not None else None, cfg,
+                     target=target if isinstance(target, str) else "", block=block, real_file=str(path),
+                     holdout_source=source)
+
+
+def make_pair(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, cfg: EvaluationSection,
+              *, target: str = "", block: str = "", real_file: str = "", holdout_source: str = "") -> Pair:
+    """A :class:`Pair` from frames with the same columns; no holdout: a random share of ``real`` is held out."""
+    if holdout is None:
+        order = np.random.default_rng([cfg.seed, 1]).permutation(len(real))
+        n_hold = max(1, round(cfg.holdout_fraction * len(real))) if len(real) > 1 else 0
+        train, holdout = real.iloc[np.sort(order[n_hold:])], real.iloc[np.sort(order[:n_hold])]
+        holdout_source = f"random {cfg.holdout_fraction:g} of the real table (seed {cfg.seed})"
+    else:
+        train = real
+    columns = [_column(c, real[c], [synthetic[c], holdout[c]], cfg) for c in real.columns]
+    return Pair(block=block, real_file=real_file, synthetic=synthetic, real=real, train=train, holdout=holdout,
+                holdout_source=holdout_source, columns=columns, target=target if target in real.columns else "",
+                cfg=cfg)
+
+
+def worst(per_block: Mapping[str, Mapping[str, Any]], higher_is_worse: Mapping[str, bool]) -> dict[str, float]:
+    """Across blocks, the worst value of each headline metric (the one thresholds judge)."""
+    out: dict[str, float] = {}
+    for key, up in higher_is_worse.items():
+        vals = [m[key] for m in per_block.values() if isinstance(m.get(key), int | float)]
+        if vals:
+            out[key] = max(vals) if up else min(vals)
+    return out
