@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import itertools
+import json
 import math
 from collections import Counter
 from pathlib import Path
@@ -328,4 +329,21 @@ def test_real_fit_evaluator(tmp_path: Path) -> None:
     assert metrics["b.item_tvd"] == direct["item_tvd"]
     assert metrics["b.length_tvd"] == direct["length_tvd"]
     for row in direct["frequent_itemsets"]:
+        assert metrics[f"b.frequent_itemsets@{row['support']:g}.synthetic"] == row["synthetic"]
+
+
+def test_cli_evaluate_against_a_real_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = fimi_slice(tmp_path, "T10I4D100K", 3000)
+    spec = {"dataset": {"name": "fit", "seed": 2}, "blocks": {"b": fit_block(path, patterns=3)}}
+    ds = medmgen.generate(spec, out=tmp_path / "pkg")
+    assert "transaction_fit" not in ds.report.get("metrics", {})  # no real file: the evaluator does not run
+    assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--json"]) == 0
+    assert "transaction_fit" not in json.loads(capsys.readouterr().out)["metrics"]
+    assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--against", str(path), "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]["transaction_fit"]
+    direct = compare(Transactions.read(path), Transactions.from_arrow(ds.table("b").column("items")))
+    assert metrics["b.item_tvd"] == pytest.approx(direct["item_tvd"], rel=1e-12)
+    assert metrics["b.length_tvd"] == pytest.approx(direct["length_tvd"], rel=1e-12)
+    for row in direct["frequent_itemsets"]:
+        assert metrics[f"b.frequent_itemsets@{row['support']:g}.real"] == row["real"]
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.synthetic"] == row["synthetic"]

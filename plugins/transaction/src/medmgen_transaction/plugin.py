@@ -1,6 +1,7 @@
-"""Hook implementations: the transaction generators and ledger kinds."""
+"""Hook implementations: the transaction generators, ledger kinds and the real-data evaluator."""
 
 from medmgen import hookimpl
+from medmgen_transaction.fit import RealFit
 from medmgen_transaction.generator import IndependentGenerator, PlantedGenerator
 from medmgen_transaction.kinds import HighUtilityItemset, Itemset, Rule
 
@@ -13,3 +14,8 @@ def medmgen_generators() -> list:
 @hookimpl
 def medmgen_ledger_kinds() -> list:
     return [Itemset, Rule, HighUtilityItemset]
+
+
+@hookimpl
+def medmgen_evaluators() -> list:
+    return [RealFit]
