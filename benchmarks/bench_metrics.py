@@ -18,6 +18,10 @@ categorical so that all 91 pairs use ContingencySimilarity = 1 - TVD) and
 holdout rows, subsample of as many rows as the holdout has). Prints times, ratios and the cross-checks: our
 mean 1-way / 2-way TVD against 1 - SDMetrics' TVComplement / ContingencySimilarity.
 
+Also the cost every ``medmgen`` command pays for the plugin: the median time to import
+``medmgen_metrics.plugin`` in a fresh interpreter, beside importing it together with the
+metric modules (pandas, scipy, scikit-learn), as the plugin did before they were deferred.
+
     OMP_NUM_THREADS=1 python benchmarks/bench_metrics.py [--anchor-python PATH] [--no-anchor]
 """
 
@@ -43,6 +47,9 @@ from medmgen_metrics.tables import make_pair
 ROOT = Path(__file__).resolve().parents[1]
 ADULT = ROOT.parent / "shared" / "data" / "adult" / "adult.csv.gz"
 TARGET = "income>50K"
+PLUGIN_IMPORT = "import medmgen_metrics.plugin"
+EAGER_IMPORT = PLUGIN_IMPORT + ", medmgen_metrics.fidelity, medmgen_metrics.utility, medmgen_metrics.privacy"
+IMPORT_RUNS = 5
 
 ANCHOR_CODE = r"""
 import json, sys, time, warnings
@@ -81,6 +88,14 @@ def synthetic_tables(train: pd.DataFrame, n: int) -> dict[str, pd.DataFrame]:
     independent = pd.DataFrame({c: train[c].to_numpy()[rng.integers(0, len(train), n)] for c in train.columns})
     copy = train.iloc[rng.integers(0, len(train), n)].reset_index(drop=True)
     return {"independent": independent, "copy": copy}
+
+
+def import_seconds(statement: str, runs: int = IMPORT_RUNS) -> float:
+    """Median wall time of an import statement in a fresh interpreter."""
+    code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+             for _ in range(runs)]
+    return float(np.median(times))
 
 
 def ours(train: pd.DataFrame, holdout: pd.DataFrame, synth: pd.DataFrame) -> dict:
@@ -126,7 +141,8 @@ def main() -> None:
     tables = synthetic_tables(train, len(real))
     small = tables["independent"].iloc[:1000]
     ours(train.iloc[:1000], holdout.iloc[:250], small)  # warm-up: imports, sklearn, matplotlib
-    results: dict = {"rows_real": len(real), "rows_train": len(train), "rows_holdout": len(holdout)}
+    results: dict = {"rows_real": len(real), "rows_train": len(train), "rows_holdout": len(holdout),
+                     "import_s": {"plugin": import_seconds(PLUGIN_IMPORT), "eager": import_seconds(EAGER_IMPORT)}}
     with tempfile.TemporaryDirectory() as tmp:
         paths = {"train": Path(tmp) / "train.csv", "holdout": Path(tmp) / "holdout.csv"}
         train.to_csv(paths["train"], index=False)
@@ -160,6 +176,9 @@ def main() -> None:
 def report(results: dict) -> None:
     print(f"UCI Adult: {results['rows_real']} rows ({results['rows_train']} train / {results['rows_holdout']} "
           f"holdout), peak RSS of our process {results['peak_rss_mb']:.0f} MB")
+    imp = results["import_s"]
+    print(f"import medmgen_metrics.plugin (median of {IMPORT_RUNS}, fresh interpreter): {imp['plugin']:.2f} s; with "
+          f"the metric modules (eager) {imp['eager']:.2f} s; eager / ours = {imp['eager'] / imp['plugin']:.1f}")
     for name in ("independent", "copy"):
         row = results[name]
         o, a = row["ours"], row.get("sdmetrics")

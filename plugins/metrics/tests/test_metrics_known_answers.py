@@ -107,18 +107,26 @@ def test_nearest_twin_and_exact_zero():
 def test_copying_generator_is_exposed():
     real = mixed(1000, 11)
     holdout = mixed(1000, 12)
-    m, _ = privacy.block_metrics(make_pair(real, real.copy(), holdout, CFG))
+    m, extra = privacy.block_metrics(make_pair(real, real.copy(), holdout, CFG))
     assert m["exact_copy_rate"] == 1 and m["exact_copy_baseline"] == 0 and m["exact_copy_excess"] == 1
     assert m["dcr_median"] == 0 and m["dcr_zero_share"] == 1 and m["dcr_baseline_median"] > 0
     assert m["mia_auc"] > 0.99 and m["mia_advantage"] > 0.99 and m["mia_tpr_at_fpr_1pct"] > 0.99
     assert m["dcr_train_share"] > 0.99
     assert m["singling_out_risk"] > 0.3 and m["linkability_risk"] > 0.3
     assert len(m["most_exposed"]) == 10 and all(r["distance"] == 0 for r in m["most_exposed"])
-    assert len(m["per_record"]) == m["rows"]["mia_members"] <= CFG.per_record_max
+    rec = extra["records"]
+    q = m["rows"]["mia_members"]
+    assert len(rec["row"]) == 2 * q and list(rec["set"]).count("train") == q
+    train = rec["set"] == "train"
+    assert rec["exact_copy"][train].all() and rec["exposed"][train].all() and (rec["dcr"][train] == 0).all()
+    assert not rec["exact_copy"][~train].any() and m["records_exposed"]["train"] == q
+    assert set(rec["row"][train]) <= set(real.index) and set(rec["row"][~train]) <= set(holdout.index)
 
 
 def test_fresh_sample_is_not_exposed():
-    m, _ = privacy.block_metrics(make_pair(mixed(1000, 13), mixed(1000, 14), mixed(1000, 15), CFG))
+    m, extra = privacy.block_metrics(make_pair(mixed(1000, 13), mixed(1000, 14), mixed(1000, 15), CFG))
+    exposed = extra["records"]["exposed"]
+    assert exposed.mean() < 0.05 and not extra["records"]["exact_copy"].any()
     assert m["exact_copy_rate"] == 0
     assert abs(m["mia_auc"] - 0.5) < 0.06 and abs(m["dcr_train_share"] - 0.5) < 0.06
     assert m["singling_out"]["ci"][0] <= 0.05 and m["linkability"]["ci"][0] <= 0.05
@@ -133,6 +141,24 @@ def test_membership_attack_twin():
     assert out["auc"] == pytest.approx(roc_auc_score(labels, -np.r_[a, b]))
     twin = max(np.mean(a <= t) - np.mean(b <= t) for t in np.r_[a, b])
     assert out["advantage"] == pytest.approx(twin)
+
+
+def test_membership_score_twin():
+    rng = np.random.default_rng(23)
+    baseline = np.round(rng.random(300), 2)
+    dcr = np.r_[np.round(rng.random(100), 2), 0.0, 2.0]
+    twin = [np.mean(baseline > d) + 0.5 * np.mean(baseline == d) for d in dcr]
+    np.testing.assert_allclose(privacy.membership_score(dcr, baseline), twin)
+    assert privacy.membership_score(np.array([0.0]), baseline + 0.01)[0] == 1
+
+
+def test_records_table_stacks_blocks():
+    rec = {"set": np.array(["train", "holdout"], dtype=object), "row": np.array([4, 2]), "dcr": np.array([0.0, 1.0]),
+           "membership_score": np.array([1.0, 0.5]), "exact_copy": np.array([True, False]),
+           "exposed": np.array([True, False])}
+    table = privacy.records_table({"a": rec, "b": rec})
+    assert table.column_names == ["block", "set", "row", "dcr", "membership_score", "exact_copy", "exposed"]
+    assert table.column("block").to_pylist() == ["a", "a", "b", "b"] and table.column("row").to_pylist() == [4, 2] * 2
 
 
 def test_risk_scaling():

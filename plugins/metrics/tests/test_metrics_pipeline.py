@@ -1,10 +1,13 @@
-"""The evaluators through the real core: `medmgen generate`, `evaluate --against`, `reproduce`, `validate`."""
+"""The evaluators through the real core: `medmgen generate`, `evaluate`, `reproduce`, `validate`."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from medmgen.cli import main
@@ -13,7 +16,10 @@ pytestmark = pytest.mark.usefixtures("rows_plugin")
 
 
 def spec(d: Path, emit: str, extra: str = "") -> Path:
-    """A spec whose tabular block emits the rows of ``emit`` and is compared with train.csv."""
+    """A spec whose tabular block emits the rows of ``emit`` and is compared with train.csv.
+
+    The files are named relative to the spec's directory, as users write them.
+    """
     text = f"""
 [dataset]
 name = "metrics-test"
@@ -22,12 +28,12 @@ seed = 3
 [blocks.people]
 modality = "tabular"
 generator = "metrics_test_rows"
-source = "{d / 'train.csv'}"
-emit = "{d / emit}"
+source = "train.csv"
+emit = "{emit}"
 target = "income>50K"
 
 [evaluation]
-holdout = "{d / 'holdout.csv'}"
+holdout = "holdout.csv"
 attacks = 200
 {extra}
 """
@@ -66,6 +72,14 @@ def test_copying_generator_fails_privacy_thresholds(adult_parts, tmp_path, capsy
                   "membership-inference attack", "predicting"):
         assert title in html
     assert html.count("<svg") >= 5
+    records = pq.read_table(tmp_path / "copy" / "evaluation" / "privacy_risk" / "records.parquet").to_pandas()
+    assert len(records) == 2 * priv["blocks"]["people"]["rows"]["mia_members"]
+    train = records[records["set"] == "train"]
+    assert len(train) == len(records) / 2 and train["exact_copy"].all() and train["exposed"].all()
+    assert (train["dcr"] == 0).all() and (train["membership_score"] > 0.9).all()
+    assert records["row"].between(0, 999).all() and (records["block"] == "people").all()
+    manifest = json.loads((tmp_path / "copy" / "manifest.json").read_text())
+    assert "evaluation/privacy_risk/records.parquet" in manifest["files"]
 
 
 def test_fresh_real_rows_pass_and_reproduce(fresh, tmp_path, capsys):
@@ -77,8 +91,30 @@ def test_fresh_real_rows_pass_and_reproduce(fresh, tmp_path, capsys):
     assert m["utility"]["tstr_f1_ratio"] > 0.85
     block = m["fidelity"]["blocks"]["people"]
     assert block["tvd_2way_pairs"] == 91 and block["columns"] == 14
+    records = pq.read_table(fresh / "evaluation" / "privacy_risk" / "records.parquet").to_pandas()
+    q = m["privacy_risk"]["blocks"]["people"]["rows"]["mia_members"]
+    assert records["exposed"].mean() < 0.1 and records["set"].value_counts().to_dict() == {"train": q, "holdout": q}
     code, out, err = cli(capsys, "reproduce", str(fresh), "-o", str(tmp_path / "b"))
     assert code == 0, out + err
+    saved = Path("evaluation", "privacy_risk", "records.parquet")
+    assert (tmp_path / "b" / saved).read_bytes() == (fresh / saved).read_bytes()
+
+
+def test_evaluate_from_another_directory_finds_relative_sources(adult_parts, fresh, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "evaluate", str(fresh), "--json")
+    assert code == 0, err
+    metrics = json.loads(out)["metrics"]
+    assert metrics["fidelity"]["blocks"]["people"]["real_file"] == str(adult_parts / "train.csv")
+    assert metrics["privacy_risk"]["blocks"]["people"]["holdout"] == str(adult_parts / "holdout.csv")
+    assert metrics == json.loads((fresh / "report.json").read_text())["metrics"]
+
+
+def test_plugin_import_is_light():
+    code = ("import medmgen_metrics.plugin, sys; "
+            "print([m for m in ('sklearn', 'scipy.stats', 'pandas') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_evaluate_against_a_real_file(adult_parts, fresh, capsys):

@@ -1,8 +1,7 @@
-"""The ``fidelity`` evaluator: how closely a synthetic table follows the real one."""
+"""``fidelity`` metrics: how closely a synthetic table follows the real one."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from itertools import combinations
 from typing import Any
 
@@ -15,9 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
-from medmgen.interfaces import Evaluation, Evaluator, Threshold
-from medmgen_metrics import figures
-from medmgen_metrics.tables import Column, Pair, prepare, sample, tabular_blocks, worst
+from medmgen_metrics.tables import Column, Pair, sample
 
 # headline metrics: True when a higher value is worse
 HEADLINE = {"tvd_mean": True, "tvd_2way_mean": True, "tvd_2way_max": True, "ks_mean": True,
@@ -205,44 +202,3 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _distinct_share(codes: np.ndarray) -> float:
     return len(np.unique(codes, axis=0)) / max(len(codes), 1)
-
-
-class Fidelity(Evaluator):
-    """Marginals, pairs, correlations, MMD, propensity and coverage of tabular blocks vs real data."""
-
-    name = "fidelity"
-    thresholds = (
-        Threshold(name="max_mean_2way_tvd", metric="fidelity.tvd_2way_mean", default=0.15,
-                  doc="Mean total-variation distance over all 2-way marginals, synthetic vs real (0..1)."),
-        Threshold(name="max_propensity_auc", metric="fidelity.propensity_auc", default=0.99,
-                  doc="ROC-AUC of a classifier telling synthetic from real rows (0.5 = indistinguishable)."),
-        Threshold(name="min_category_coverage", metric="fidelity.category_coverage", default=0.5, op=">=",
-                  doc="Mean share of real categories present in the synthetic table (mode collapse)."),
-    )
-
-    def __init__(self) -> None:
-        self._pairs: dict[str, Pair] = {}
-        self._extra: dict[str, dict[str, Any]] = {}
-
-    def applies(self, evaluation: Evaluation) -> bool:
-        return bool(tabular_blocks(evaluation))
-
-    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        per_block = {}
-        for block in tabular_blocks(evaluation):
-            pair = prepare(evaluation, block)
-            self._pairs[block] = pair
-            per_block[block], self._extra[block] = block_metrics(pair)
-        return {**worst(per_block, HEADLINE), "blocks": per_block}
-
-    def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
-        out = []
-        for block, pair in self._pairs.items():
-            if not len(pair.synthetic):
-                continue
-            out.append((f"{block}: marginals, real vs synthetic", figures.marginals(pair)))
-            extra = self._extra[block]
-            if extra and len(pair.columns) > 1:
-                out.append((f"{block}: column associations, real vs synthetic",
-                            figures.heatmaps(pair.names, extra["association_real"], extra["association_synthetic"])))
-        return out

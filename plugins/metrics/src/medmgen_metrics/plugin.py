@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from medmgen import hookimpl
-from medmgen_metrics.fidelity import Fidelity
-from medmgen_metrics.privacy import PrivacyRisk
+from medmgen_metrics.evaluators import Fidelity, PrivacyRisk, Utility
 from medmgen_metrics.spec import SECTION
-from medmgen_metrics.utility import Utility
 
 
 @hookimpl

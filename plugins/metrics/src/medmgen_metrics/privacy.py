@@ -1,4 +1,4 @@
-"""The ``privacy_risk`` evaluator: how much a synthetic table gives away about real rows.
+"""``privacy_risk`` metrics: how much a synthetic table gives away about real rows.
 
 Distances are Euclidean on :meth:`Pair.distance_matrix` rows (numbers scaled to [0, 1]
 by the real range, a differing category adds 1 to the squared distance). "Train" is
@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 
-from medmgen.interfaces import Evaluation, Evaluator, Threshold
-from medmgen_metrics import figures
 from medmgen_metrics.neighbours import nearest
-from medmgen_metrics.tables import Pair, prepare, sample, tabular_blocks, worst
+from medmgen_metrics.tables import Pair, sample
 
 HEADLINE = {"exact_copy_rate": True, "exact_copy_excess": True, "dcr_train_share": True, "mia_auc": True,
             "mia_advantage": True, "singling_out_risk": True, "linkability_risk": True, "inference_risk_max": True}
 INFERENCE_TOLERANCE = 0.05  # a numeric guess is right within this share of the real range
+EXPOSED_SCORE = 0.99  # a record closer to the synthetic data than 99% of fresh records is exposed
 
 
 # ------------------------------------------------------------------ pieces
@@ -45,6 +45,18 @@ def membership_attack(member_dist: np.ndarray, other_dist: np.ndarray) -> dict[s
     fpr, tpr, _ = roc_curve(labels, score)
     return {"auc": float(roc_auc_score(labels, score)), "advantage": float(np.max(tpr - fpr)),
             "tpr_at_fpr_1pct": float(np.interp(0.01, fpr, tpr)), "fpr": fpr, "tpr": tpr}
+
+
+def membership_score(dcr: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Share of ``baseline`` (non-member) distances larger than each ``dcr`` (ties count half).
+
+    0.5 is a typical fresh record; 1 is a record closer to the synthetic data than any
+    record the generator never saw.
+    """
+    ordered = np.sort(baseline)
+    below_or_at = np.searchsorted(ordered, dcr, side="right")
+    below = np.searchsorted(ordered, dcr, side="left")
+    return (len(ordered) - below_or_at + 0.5 * (below_or_at - below)) / max(len(ordered), 1)
 
 
 def risk(successes: int, control_successes: int, attacks: int, confidence: float = 0.95) -> dict[str, Any]:
@@ -191,8 +203,10 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     index = pair.distance_matrix(sample(pair.synthetic, 5 * cfg.max_rows, pair.rng(12)))
     q = min(m, max(cfg.max_rows // 5, 1))
     picked = np.sort(pair.rng(13).permutation(m)[:q])
+    hold_picked = np.sort(pair.rng(14).permutation(m)[:q])
     exposure = nearest(index, xm[picked])[0][:, 0]
-    mia = membership_attack(exposure, nearest(index, xh[np.sort(pair.rng(14).permutation(m)[:q])])[0][:, 0])
+    baseline = nearest(index, xh[hold_picked])[0][:, 0]
+    mia = membership_attack(exposure, baseline)
     out |= {"mia_auc": round(mia["auc"], 6), "mia_advantage": round(mia["advantage"], 6),
             "mia_tpr_at_fpr_1pct": round(mia["tpr_at_fpr_1pct"], 6)}
     out["rows"] |= {"mia_synthetic": len(index), "mia_members": q, "mia_holdout": q}
@@ -200,11 +214,16 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     rows = members.index.to_numpy()[picked]
     worst_rows = np.argsort(exposure, kind="stable")[:10]
     out["most_exposed"] = [{"row": int(rows[i]), "distance": round(float(exposure[i]), 6)} for i in worst_rows]
-    if q <= cfg.per_record_max:
-        out["per_record"] = [{"row": int(r), "distance": round(float(d), 6)} for r, d in zip(rows, exposure)]
-    else:
-        out["per_record_note"] = (f"{q} attacked rows > [evaluation] per_record_max = {cfg.per_record_max}: raise "
-                                  "it, or call medmgen_metrics.privacy.exposure(pair) for every real row")
+    attacked = (members.iloc[picked], hold.iloc[hold_picked])
+    dcr = np.r_[exposure, baseline]
+    score = membership_score(dcr, baseline)
+    copied = np.isin(np.concatenate([row_hashes(pair, f) for f in attacked]), syn_h)
+    records = {"set": np.repeat(np.array(["train", "holdout"], dtype=object), q),
+               "row": np.concatenate([f.index.to_numpy(dtype=np.int64) for f in attacked]),
+               "dcr": dcr, "membership_score": score, "exact_copy": copied,
+               "exposed": copied | (score >= EXPOSED_SCORE)}
+    out["records_exposed"] = {s: int(np.count_nonzero(records["exposed"][records["set"] == s]))
+                              for s in ("train", "holdout")}
 
     n_att = min(cfg.attacks, m)
     rng = pair.rng(9)
@@ -221,13 +240,20 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         out["inference"] = inf
         out["inference_risk_max"] = max(v["risk"] for v in inf.values())
         out["inference_risk_mean"] = round(float(np.mean([v["risk"] for v in inf.values()])), 6)
-    return out, {"dcr": d_syn[:, 0], "dcr_baseline": d_hold[:, 0], "fpr": mia["fpr"], "tpr": mia["tpr"]}
+    return out, {"dcr": d_syn[:, 0], "dcr_baseline": d_hold[:, 0], "fpr": mia["fpr"], "tpr": mia["tpr"],
+                 "records": records}
 
 
-def exposure(pair: Pair) -> pd.DataFrame:
-    """Every real training row's distance to its closest synthetic row (lower = more exposed)."""
-    d = nearest(pair.distance_matrix(pair.synthetic), pair.distance_matrix(pair.train))[0][:, 0]
-    return pd.DataFrame({"row": pair.train.index.to_numpy(), "distance": d})
+def records_table(per_block: Mapping[str, Mapping[str, np.ndarray]]) -> pa.Table:
+    """The saved per-record scores: the records of every block, one after the other."""
+    cols: dict[str, list[np.ndarray]] = {"block": []}
+    for block, rec in per_block.items():
+        cols["block"].append(np.full(len(rec["row"]), block, dtype=object))
+        for key, values in rec.items():
+            cols.setdefault(key, []).append(values)
+    types = {"block": pa.string(), "set": pa.string(), "row": pa.int64(), "dcr": pa.float64(),
+             "membership_score": pa.float64(), "exact_copy": pa.bool_(), "exposed": pa.bool_()}
+    return pa.table({k: pa.array(np.concatenate(cols[k]), type=t) for k, t in types.items()})
 
 
 def _ratio(d: np.ndarray) -> np.ndarray:
@@ -236,42 +262,3 @@ def _ratio(d: np.ndarray) -> np.ndarray:
 
 def _distance_summary(prefix: str, d: np.ndarray) -> dict[str, float]:
     return {f"{prefix}_median": round(float(np.median(d)), 6), f"{prefix}_p05": round(float(np.quantile(d, 0.05)), 6)}
-
-
-class PrivacyRisk(Evaluator):
-    """Exact copies, distances to closest records, membership inference and Anonymeter-style attacks."""
-
-    name = "privacy_risk"
-    thresholds = (
-        Threshold(name="max_exact_copy_excess", metric="privacy_risk.exact_copy_excess", default=0.05,
-                  doc="Share of synthetic rows that equal a real training row, beyond the share of real holdout "
-                      "rows that do (duplicates a fresh real sample would also have)."),
-        Threshold(name="max_mia_auc", metric="privacy_risk.mia_auc", default=0.7,
-                  doc="ROC-AUC of the distance-based membership-inference attack (0.5 = no better than chance)."),
-        Threshold(name="max_dcr_train_share", metric="privacy_risk.dcr_train_share", default=0.7,
-                  doc="Share of synthetic rows closer to a training row than to a holdout row (0.5 ideal)."),
-    )
-
-    def __init__(self) -> None:
-        self._extra: dict[str, dict[str, np.ndarray]] = {}
-
-    def applies(self, evaluation: Evaluation) -> bool:
-        return bool(tabular_blocks(evaluation))
-
-    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        per_block = {}
-        for block in tabular_blocks(evaluation):
-            per_block[block], self._extra[block] = block_metrics(prepare(evaluation, block))
-        return {**worst(per_block, HEADLINE), "blocks": per_block}
-
-    def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
-        out: list[tuple[str, str]] = []
-        for block, extra in self._extra.items():
-            if not extra:
-                continue
-            out.append((f"{block}: distance to closest real record", figures.dcr_histogram(extra["dcr"],
-                                                                                          extra["dcr_baseline"])))
-            auc = metrics["blocks"][block]["mia_auc"]
-            out.append((f"{block}: membership-inference attack", figures.roc(extra["fpr"], extra["tpr"], auc)))
-        return out
-

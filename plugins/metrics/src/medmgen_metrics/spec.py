@@ -34,8 +34,6 @@ class EvaluationSection:
     folds: int = setting(3, doc="Cross-validation folds of the propensity classifier.", ge=2, le=20)
     attacks: int = setting(500, doc="Attacks per Anonymeter-style risk (singling out, linkability, inference).",
                            ge=10, le=100_000)
-    per_record_max: int = setting(1_000, doc="Per-record privacy scores are stored in the metrics when the real "
-                                             "sample has at most this many rows.", ge=0)
 
     def check(self) -> Sequence[Problem]:
         if len(set(self.categorical)) != len(self.categorical):

@@ -22,10 +22,10 @@ from attrs import frozen
 
 from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation
+from medmgen_metrics.sources import SUFFIXES, real_path
 from medmgen_metrics.spec import EvaluationSection, settings
 
 MISSING = "<NA>"
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
 # ------------------------------------------------------------------ reading
@@ -58,26 +58,6 @@ def _read_cached(path: Path, mtime_ns: int, size: int) -> pd.DataFrame:
     if frame.empty or not len(frame.columns):
         raise InputError.one(str(path), "", "the table has no rows", "at least one row", len(frame))
     return frame
-
-
-def real_path(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real table a block is compared with: ``--against``, else the block's ``source`` key."""
-    if evaluation.against is not None:
-        return Path(evaluation.against)
-    source = getattr(block, "source", "")
-    if not isinstance(source, str) or not source.lower().endswith(SUFFIXES):
-        return None
-    p = Path(source).expanduser()
-    return p if p.is_absolute() else Path(evaluation.spec.directory) / p
-
-
-def tabular_blocks(evaluation: Evaluation) -> list[str]:
-    """Names of the blocks this plugin's evaluators can judge: tabular, with a real table."""
-    out = []
-    for name, block in evaluation.spec.blocks.items():
-        if block.modality == "tabular" and "" in evaluation.tables.get(name, {}) and real_path(evaluation, block):
-            out.append(name)
-    return out
 
 
 # ------------------------------------------------------------------ columns
@@ -237,15 +217,14 @@ def sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFram
 
 
 def prepare(evaluation: Evaluation, block: str) -> Pair:
-    """The :class:`Pair` of one block (see :func:`tabular_blocks` for which blocks qualify)."""
+    """The :class:`Pair` of one block (see :func:`~medmgen_metrics.sources.tabular_blocks` for which qualify)."""
     cfg = settings(evaluation.spec)
     spec_block = evaluation.spec.blocks[block]
     path = real_path(evaluation, spec_block)
     assert path is not None
     if not path.exists():
         where = "--against" if evaluation.against is not None else f"blocks.{block}.source"
-        raise InputError.one(str(path), "", f"the real table to compare block {block!r} with is not found ({where}); "
-                             "pass it with medmgen evaluate DIR --against REAL")
+        raise InputError.one(str(path), "", f"the real table to compare block {block!r} with is not found ({where})")
     real = read_table(path)
     synthetic = evaluation.tables[block][""].to_pandas()
     shared = [c for c in synthetic.columns if c in real.columns]

@@ -1,4 +1,4 @@
-"""The ``utility`` evaluator: do models trained on synthetic rows work on real rows (TSTR)?"""
+"""``utility`` metrics: do models trained on synthetic rows work on real rows (TSTR)?"""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score, roc_auc_score
 
-from medmgen.interfaces import Evaluation, Evaluator, Threshold
-from medmgen_metrics import figures
-from medmgen_metrics.tables import Pair, prepare, sample, tabular_blocks, worst
+from medmgen_metrics.tables import Pair, sample
 
 HEADLINE = {"tstr_f1_ratio": False, "tstr_macro_f1": False, "tstr_r2_ratio": False, "tstr_r2": False}
 SETTINGS = ("tstr", "trtr", "combined")
@@ -100,47 +98,3 @@ def block_metrics(pair: Pair) -> dict[str, Any]:
         ref = out["trtr"]["r2"]
         out["tstr_r2_ratio"] = round(out["tstr"]["r2"] / ref, 6) if ref > 0 else 0.0
     return out
-
-
-class Utility(Evaluator):
-    """Train on synthetic, test on real (TSTR) against train-on-real (TRTR) and on both combined."""
-
-    name = "utility"
-    thresholds = (
-        Threshold(name="min_tstr_f1_ratio", metric="utility.tstr_f1_ratio", default=0.5, op=">=",
-                  doc="Macro F1 on real holdout rows of a model trained on synthetic rows, over the same "
-                      "model trained on real rows (classification targets)."),
-        Threshold(name="min_tstr_r2_ratio", metric="utility.tstr_r2_ratio", default=0.3, op=">=",
-                  doc="R² of train-on-synthetic over R² of train-on-real (numeric targets)."),
-    )
-
-    def __init__(self) -> None:
-        self._metrics: dict[str, dict[str, Any]] = {}
-
-    def _blocks(self, evaluation: Evaluation) -> list[str]:
-        return [b for b in tabular_blocks(evaluation) if getattr(evaluation.spec.blocks[b], "target", "")]
-
-    def applies(self, evaluation: Evaluation) -> bool:
-        return bool(self._blocks(evaluation))
-
-    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        per_block = {}
-        for block in self._blocks(evaluation):
-            pair = prepare(evaluation, block)
-            per_block[block] = block_metrics(pair) if pair.target else {
-                "skipped": f"target column {evaluation.spec.blocks[block].target!r} is not in both tables"}
-        return {**worst(per_block, HEADLINE), "blocks": per_block}
-
-    def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
-        out = []
-        for block, m in metrics.get("blocks", {}).items():
-            if "task" not in m:
-                continue
-            keys = ("accuracy", "macro_f1", "roc_auc") if m["task"] == "classification" else ("r2",)
-            groups = {s.upper() if s != "combined" else "train on both":
-                      {k: m[s][k] for k in keys if k in m[s]} for s in SETTINGS if s in m}
-            if groups:
-                out.append((f"{block}: predicting {m['target']!r} on real holdout rows",
-                            figures.grouped_bars(f"{m['target']}: trained on synthetic (TSTR), real (TRTR), both",
-                                                 groups, "score on real holdout")))
-        return out

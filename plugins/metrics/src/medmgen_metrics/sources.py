@@ -1,0 +1,34 @@
+"""Which blocks the evaluators judge and where their real tables are (no heavy imports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from medmgen.interfaces import Evaluation
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+def real_path(evaluation: Evaluation, block: Any) -> Path | None:
+    """The real table a block is compared with: ``--against``, else the block's ``source`` key.
+
+    A relative ``source`` is resolved against the spec file's directory (for a package,
+    the directory recorded in its manifest), whatever the working directory.
+    """
+    if evaluation.against is not None:
+        return Path(evaluation.against)
+    source = getattr(block, "source", "")
+    if not isinstance(source, str) or not source.lower().endswith(SUFFIXES):
+        return None
+    p = Path(source).expanduser()
+    return p if p.is_absolute() else Path(evaluation.spec.directory) / p
+
+
+def tabular_blocks(evaluation: Evaluation) -> list[str]:
+    """Names of the blocks this plugin's evaluators can judge: tabular, with a real table."""
+    out = []
+    for name, block in evaluation.spec.blocks.items():
+        if block.modality == "tabular" and "" in evaluation.tables.get(name, {}) and real_path(evaluation, block):
+            out.append(name)
+    return out
