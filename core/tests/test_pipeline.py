@@ -114,3 +114,16 @@ def test_relative_source_resolves_from_the_original_spec_everywhere(registry, tm
     from medmgen.cli import main
 
     assert main(["-q", "reproduce", str(tmp_path / "pkg"), "-o", str(tmp_path / "again")]) == 0
+
+
+def test_when_thresholds_never_hold_the_closest_pass_is_written(registry):
+    bad = spec(generator="noisy", records=800) | {"feedback": {"max_iterations": 4, "gain": 2.0},
+                                                   "thresholds": {"max_support_deviation": 1e-6}}
+    ds = medmgen.generate(bad, registry=registry)
+    assert not ds.passed
+    its = ds.report["iterations"]
+    chosen = ds.report["chosen_iteration"]
+    assert len(its) == 4
+    assert its[chosen]["max_deviation"]["support"] == min(it["max_deviation"]["support"] for it in its)
+    written = max(abs(p.realized_support - p.target_support) for p in ds.ledger.patterns)
+    assert written == its[chosen]["max_deviation"]["support"]

@@ -106,6 +106,21 @@ def check_thresholds(
     return checks
 
 
+def _miss(checks: list[dict[str, Any]]) -> float:
+    """How far a pass is from its feedback thresholds: the worst value/limit ratio (lower is better)."""
+    worst = 0.0
+    for c in checks:
+        value, limit = c["value"], c["limit"]
+        if value is None:
+            continue
+        if c["op"] == "<=":
+            ratio = value / limit if limit > 0 else (0.0 if value <= 0 else float("inf"))
+        else:
+            ratio = limit / value if value > 0 else float("inf")
+        worst = max(worst, ratio)
+    return worst
+
+
 def _tolerances(spec: Spec) -> dict[str, float]:
     return {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
 
@@ -149,6 +164,8 @@ def run(
     max_iter = spec.feedback.max_iterations
     results: dict[str, BlockResult] = {}
     ledger = Ledger(seed=root)
+    best: tuple[float, int, dict[str, BlockResult], Ledger] | None = None
+    held = False
     for it in range(max_iter):
         previous, results = results, {}
         for name, block in spec.blocks.items():
@@ -178,9 +195,16 @@ def run(
             "max_deviation": feedback.max_deviation_by_quantity(ledger.patterns),
             "held": held,
         })
+        miss = _miss(checks)
+        if best is None or miss < best[0]:
+            best = (miss, it, results, ledger)
         if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
             break
         effective = controller.adjust(ledger.patterns)
+    if not held and best is not None:  # thresholds never held: keep the pass that came closest
+        _, chosen, results, ledger = best
+    else:
+        chosen = len(iterations) - 1
 
     tolerances = _tolerances(spec)
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
@@ -201,6 +225,7 @@ def run(
         "passed": all(c["held"] for c in checks),
         "thresholds": checks,
         "iterations": iterations,
+        "chosen_iteration": chosen,
         "metrics": metrics,
         "blocks": {name: {"modality": b.modality, "generator": b.generator,
                           "rows": {part or "main": n for part, n in block_rows(results[name].data).items()}}

@@ -65,9 +65,13 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     if report["iterations"]:
         parts.append("<h2>Feedback passes</h2><figure>" + plots.convergence(report["iterations"], limits)
                      + "</figure>")
-        parts.append(_table(["pass", "max deviation", "thresholds held"], [
+        chosen = report.get("chosen_iteration", len(report["iterations"]) - 1)
+        parts.append(_table(["pass", "max deviation", "thresholds held", "written"], [
             [it["iteration"] + 1, ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
-             "yes" if it["held"] else "no"] for it in report["iterations"]]))
+             "yes" if it["held"] else "no", "yes" if it["iteration"] == chosen else ""]
+            for it in report["iterations"]]))
+        if not report["passed"] and chosen != len(report["iterations"]) - 1:
+            parts.append(f"<p>No pass met the thresholds; pass {chosen + 1}, the closest, was written.</p>")
     for evaluator, title, body in figures:
         parts.append(f"<h2>{html.escape(title)}</h2><p><small>evaluator <code>{html.escape(evaluator)}</code>"
                      f"</small></p><figure>{body}</figure>")
