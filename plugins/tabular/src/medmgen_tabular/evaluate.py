@@ -1,4 +1,5 @@
-"""Evaluators: ``tabular_fidelity`` (1-way and 2-way TVD against the source) and ``tabular_class_shares``."""
+"""Evaluators: ``tabular_fidelity`` (1-way and 2-way TVD against the source), ``tabular_class_shares``
+and ``tabular_class_f1``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from medmgen.interfaces import Evaluation, Evaluator, Threshold
 from medmgen_tabular import fidelity, model
 from medmgen_tabular.generator import FIDELITY_BINS, read_cached
 from medmgen_tabular.io import encode
-from medmgen_tabular.kinds import ClassShare
+from medmgen_tabular.kinds import ClassF1, ClassShare
 
 
 def codes_against(levels: pa.Array, values: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -86,3 +87,27 @@ class ClassShares(Evaluator):
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         return {f"{p.block}.{p.column}={p.value}": p.realized_share for p in evaluation.ledger.patterns
                 if isinstance(p, ClassShare)}
+
+
+class ClassF1Scores(Evaluator):
+    """Each ``class_f1`` pattern's realized F1; judges ``max_f1_deviation``.
+
+    The deviation itself is the core ``spec_error`` evaluator's ``max_f1_deviation``;
+    declaring the threshold here, with ``feedback``, makes the controller run passes
+    until every class's F1 is within it.
+    """
+
+    name = "tabular_class_f1"
+    thresholds = (
+        Threshold(name="max_f1_deviation", metric="spec_error.max_f1_deviation", default=0.01,
+                  doc="Largest |realized - target| per-class F1 of a fitted tabular block's f1 class_targets "
+                      "(judge classifier trained on the output, tested on the source's held-out rows).",
+                  feedback=True),
+    )
+
+    def applies(self, evaluation: Evaluation) -> bool:
+        return any(isinstance(p, ClassF1) for p in evaluation.ledger.patterns)
+
+    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
+        return {f"{p.block}.{p.column}={p.value}": p.realized_f1 for p in evaluation.ledger.patterns
+                if isinstance(p, ClassF1)}

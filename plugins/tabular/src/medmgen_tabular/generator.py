@@ -18,10 +18,10 @@ from medmgen import seeds
 from medmgen.errors import InputError, Problem
 from medmgen.interfaces import BlockContext, BlockResult, Generator
 from medmgen.ledger import Event, Pattern
-from medmgen_tabular import constraints, fidelity, model
+from medmgen_tabular import classf1, constraints, fidelity, model
 from medmgen_tabular.data import TabularData
 from medmgen_tabular.io import Column, encode, fresh_ids, read_table, source_mtime
-from medmgen_tabular.kinds import ClassShare
+from medmgen_tabular.kinds import ClassF1, ClassShare
 from medmgen_tabular.spec import BayesNetBlock, CopulaBlock, FittedBlock
 
 FIDELITY_BINS = 100
@@ -90,27 +90,53 @@ class FittedGenerator(Generator):
         problems = [Problem(f"{path}[{i}].value", "not a value of the target column",
                             "one of " + ", ".join(v for v in levels if v is not None)[:200], t.value)
                     for i, t in enumerate(block.class_targets) if class_key(t.value) not in levels]
-        total = sum(t.share for t in block.class_targets)
-        if not problems and len(block.class_targets) == len(levels) and abs(total - 1.0) > 1e-9:
+        total = sum(t.share or 0.0 for t in block.class_targets)
+        if (not problems and len(block.class_targets) == len(levels) and abs(total - 1.0) > 1e-9
+                and all(t.f1 is None for t in block.class_targets)):
             problems.append(Problem(path, "every class has a share, so the shares must add up to 1", "1",
                                     round(total, 6)))
         if self.name == "bayesnet" and len(levels) > block.max_bins:
             problems.append(Problem(f"blocks.{ctx.block}.target", "class_targets need a target with at most "
                                     "max_bins distinct values", f"<= {block.max_bins}", len(levels)))
+        fit_part = table
+        if any(t.f1 is not None for t in block.class_targets):
+            mask = classf1.holdout_mask(table.num_rows, block.holdout, block.holdout_seed)
+            if not 0 < mask.sum() < table.num_rows - 1:
+                problems.append(Problem(f"blocks.{ctx.block}.holdout", "f1 class targets need held-out rows and "
+                                        "at least two rows to fit", f"1..{table.num_rows - 2} of "
+                                        f"{table.num_rows} rows", int(mask.sum())))
+            fit_part = table.filter(pa.array(~mask))
         if problems:
             raise InputError(ctx.source, problems)
-        return [ClassShare(id=f"{ctx.block}/class_share/{i}", block=ctx.block, column=block.target,
-                           value=class_key(t.value), target_share=t.share)
-                for i, t in enumerate(block.class_targets)]
+        texts = fit_part.column(block.target).cast(pa.string())
+        out: list[Pattern] = []
+        for i, t in enumerate(block.class_targets):
+            key = class_key(t.value)
+            if t.f1 is None:
+                out.append(ClassShare(id=f"{ctx.block}/class_share/{i}", block=ctx.block, column=block.target,
+                                      value=key, target_share=t.share))
+                continue
+            share = t.share
+            if share is None:
+                share = (pc.sum(pc.equal(texts, key).fill_null(False)).as_py() or 0) / max(fit_part.num_rows, 1)
+            out.append(ClassF1(id=f"{ctx.block}/class_f1/{i}", block=ctx.block, column=block.target, value=key,
+                               target_f1=t.f1, base_share=round(float(share), 9)))
+        return out
 
     def generate(self, block: Any, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
         source = str(ctx.resolve(block.source))
         table = load_source(block, ctx)
+        records = block.records or table.num_rows
+        shares = [p for p in plan if isinstance(p, ClassShare)]
+        f1s = [p for p in plan if isinstance(p, ClassF1)]
+        holdout = None
+        if f1s:
+            mask = classf1.holdout_mask(table.num_rows, block.holdout, block.holdout_seed)
+            holdout, table = table.filter(pa.array(mask)), table.filter(pa.array(~mask))
         columns = encode(table, block.max_levels, source)
         modelled = [c for c in columns if not c.identifier]
         fitted = self.fit(block, modelled)
-        shares = [p for p in plan if isinstance(p, ClassShare)]
-        if shares:
+        if shares or f1s:
             names = [c.name for c in modelled]
             if block.target not in names:
                 raise InputError.one(ctx.source, f"blocks.{ctx.block}.target", "class_targets need a target that "
@@ -118,9 +144,11 @@ class FittedGenerator(Generator):
                                      block.target)
             j = names.index(block.target)
             aims = {p.value: float(ctx.aim(p)) for p in shares}
+            aims |= {p.value: classf1.share_for_aim(p.base_share, float(ctx.aim(p)), p.target_f1, block.f1_step,
+                                                 block.f1_max_shift)
+                     for p in f1s}
             weights = class_weights(modelled[j], aims)
             fitted = model.with_level_weights(fitted, j, weights)
-        records = block.records or table.num_rows
         task = ctx.progress.task(f"{ctx.block}: sampling {self.name}", records)
         codes = model.sample_chunks(fitted.sample, records, block.chunk_rows,
                                     lambda i: seeds.state_words(ctx.seed_sequence(seeds.DATA, i), 1),
@@ -129,6 +157,9 @@ class FittedGenerator(Generator):
         metrics: dict[str, Any] = {"generator": self.name, "source_rows": table.num_rows, "rows": records,
                                    "identifiers": [c.name for c in columns if c.identifier]}
         metrics |= _fidelity(modelled, codes)
+        if holdout is not None:
+            metrics |= {"source_rows": table.num_rows + holdout.num_rows, "fit_rows": table.num_rows,
+                        "holdout_rows": holdout.num_rows, "f1_class_shares": {p.value: aims[p.value] for p in f1s}}
         source_bad = constraints.count_source_violations(table, block.constraints)
         if any(source_bad):
             lines = ", ".join(f"constraints[{i}] ({block.constraints[i].kind}): {n} rows"
@@ -142,9 +173,20 @@ class FittedGenerator(Generator):
             state = seeds.state_words(ctx.seed_sequence(seeds.REPAIR, round_), 1)
             return _assemble(columns, modelled, fitted.sample(state, n), n)
 
+        recount: Any = recount_shares
+        patterns = count_shares(out, shares)
+        if holdout is not None:
+            judged = [c.name for c in modelled if c.name != block.target]
+            patterns = classf1.count_f1(out, holdout, block.target, judged, [*patterns, *f1s], block.f1_max_iter)
+
+            def recount(t: pa.Table, origin: np.ndarray, tainted: Mapping[str, np.ndarray],
+                        ps: list[Pattern]) -> list[Pattern]:
+                return classf1.recount_f1(t, holdout, block.target, judged, recount_shares(t, origin, tainted, ps),
+                                          block.f1_max_iter)
+
         data = TabularData(table=out, csv=block.csv, regenerate=regenerate, reference=table,
-                           identifiers=tuple(c.name for c in columns if c.identifier), recount=recount_shares)
-        return BlockResult(data=data, patterns=count_shares(out, shares), metrics=metrics)
+                           identifiers=tuple(c.name for c in columns if c.identifier), recount=recount)
+        return BlockResult(data=data, patterns=patterns, metrics=metrics)
 
 
 def class_key(value: Any) -> str:

@@ -1,8 +1,8 @@
-"""Ledger kinds of the tabular plugin: ``class_rule``, ``cluster``, ``anomaly``, ``class_share``.
+"""Ledger kinds of the tabular plugin: ``class_rule``, ``cluster``, ``anomaly``, ``class_share``, ``class_f1``.
 
 Realized values are counted from the written table. Labels, cluster sizes and anomaly
 counts are planted exactly; ``class_share`` has the steerable quantity ``class_share``
-that the core's feedback controller moves towards its target.
+that the core's feedback controller moves towards its target, ``class_f1`` the quantity ``f1``.
 """
 
 from __future__ import annotations
@@ -67,3 +67,19 @@ class ClassShare(Pattern):
     target_share: float
     realized_share: float | None = None
     rows: int | None = None
+
+
+@frozen(kw_only=True)
+class ClassF1(Pattern):
+    """Per-class F1 of a fixed classifier trained on the output and tested on the source's held-out rows."""
+
+    kind = "class_f1"
+    quantity = "f1"
+    target_field = "target_f1"
+    realized_field = "realized_f1"
+    value_bounds = (0.0, 1.0)
+    column: str
+    value: str
+    target_f1: float
+    base_share: float
+    realized_f1: float | None = None

@@ -12,9 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
-import scipy.sparse
-import scipy.sparse.csgraph
-import scipy.special
 from attrs import evolve, frozen
 
 from medmgen_tabular import _kernels
@@ -54,7 +51,9 @@ def normal_scores(column: Column) -> np.ndarray:
     cum = column.cum
     before = np.concatenate([[0.0], cum[:-1]])
     mid = (before + cum) / 2.0
-    return scipy.special.ndtri(mid)[column.codes]
+    from scipy.special import ndtri  # scipy loads on use, not at plugin import
+
+    return ndtri(mid)[column.codes]
 
 
 def _scores(columns: Sequence[Column]) -> np.ndarray:
@@ -215,8 +214,10 @@ def fit_tree(columns: Sequence[Column], max_bins: int, target: int | None = None
     if f:
         # maximum spanning tree = minimum spanning tree of (C - MI); every weight stays positive
         weights = np.triu(mi.max() + 1.0 - mi, 1)
-        mst = scipy.sparse.csgraph.minimum_spanning_tree(scipy.sparse.csr_matrix(weights))
-        sub, preds = scipy.sparse.csgraph.breadth_first_order(mst, 0, directed=False, return_predecessors=True)
+        from scipy.sparse import csgraph, csr_matrix
+
+        mst = csgraph.minimum_spanning_tree(csr_matrix(weights))
+        sub, preds = csgraph.breadth_first_order(mst, 0, directed=False, return_predecessors=True)
         order = [feats[i] for i in sub]
         for i in sub[1:]:
             parent[feats[i]] = feats[preds[i]]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from medmgen import hookimpl
-from medmgen_tabular.evaluate import ClassShares, TabularFidelity
+from medmgen_tabular.evaluate import ClassF1Scores, ClassShares, TabularFidelity
 from medmgen_tabular.generator import BayesNetGenerator, CopulaGenerator, IndependentGenerator
-from medmgen_tabular.kinds import Anomaly, ClassRule, ClassShare, Cluster
+from medmgen_tabular.kinds import Anomaly, ClassF1, ClassRule, ClassShare, Cluster
 from medmgen_tabular.planted import PlantedGenerator
 from medmgen_tabular.repair import TabularConstraints
 
@@ -22,9 +22,9 @@ def medmgen_repairers() -> list:
 
 @hookimpl
 def medmgen_ledger_kinds() -> list:
-    return [ClassRule, Cluster, Anomaly, ClassShare]
+    return [ClassRule, Cluster, Anomaly, ClassShare, ClassF1]
 
 
 @hookimpl
 def medmgen_evaluators() -> list:
-    return [TabularFidelity, ClassShares]
+    return [TabularFidelity, ClassShares, ClassF1Scores]

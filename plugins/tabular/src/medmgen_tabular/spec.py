@@ -117,15 +117,22 @@ class TabularBlock(BlockSpec):
 
 @frozen(kw_only=True)
 class ClassTarget:
-    """``[[blocks.NAME.class_targets]]``: the share of output rows whose ``target`` equals ``value``."""
+    """``[[blocks.NAME.class_targets]]``: the share, or the per-class F1, of the class ``value`` of ``target``."""
 
     value: Any = setting(doc="A value of the target column (compared as text: 1 and \"1\" are the same class).")
-    share: float = setting(doc="Fraction of output rows in this class.", gt=0, lt=1)
+    share: float | None = setting(None, doc="Fraction of output rows in this class; with f1, only the share the "
+                                            "first pass draws the class at (default: its share in the source).",
+                                  gt=0, lt=1)
+    f1: float | None = setting(None, doc="Per-class F1 target: the F1 of this class of a fixed classifier trained "
+                                         "on the output and tested on the source's held-out rows.", gt=0, le=1)
 
     def check(self) -> Sequence[Problem]:
+        p = []
         if isinstance(self.value, bool) or not isinstance(self.value, int | float | str):
-            return [Problem("value", "wrong type", "a number or a string", self.value)]
-        return []
+            p.append(Problem("value", "wrong type", "a number or a string", self.value))
+        if self.share is None and self.f1 is None:
+            p.append(Problem("share", "a class target needs share, f1 or both", "a number in (0, 1)", None))
+        return p
 
 
 @frozen(kw_only=True)
@@ -139,7 +146,18 @@ class FittedBlock(TabularBlock):
                                            "identifier (with a warning).", ge=2)
     class_targets: list[ClassTarget] = setting(factory=list, doc="Shares of classes of target in the output; the "
                                                                  "feedback loop reweights class sampling until each "
-                                                                 "holds within max_class_share_deviation.")
+                                                                 "holds within max_class_share_deviation (f1 "
+                                                                 "targets: max_f1_deviation).")
+    holdout: float = setting(0.2, doc="With f1 class targets: fraction of source rows held out from fitting to "
+                                      "test the judge classifier on.", gt=0, lt=1)
+    holdout_seed: int = setting(0, doc="Seed of the holdout split: the first round(holdout * rows) rows of "
+                                       "numpy.random.default_rng(holdout_seed).permutation(rows).", ge=0)
+    f1_step: float = setting(2.0, doc="With f1 class targets: logit(share) = logit(base share) + f1_step * "
+                                      "(logit(aimed F1) - logit(target F1)).", gt=0, le=100)
+    f1_max_shift: float = setting(1.5, doc="With f1 class targets: the most the logit of a class's share moves "
+                                           "from its base share (odds times at most exp(f1_max_shift)).", gt=0, le=10)
+    f1_max_iter: int = setting(50, doc="Boosting iterations of the judge classifier "
+                                       "(HistGradientBoostingClassifier, random_state 0, one thread).", ge=5, le=1000)
 
     def check(self) -> Sequence[Problem]:
         p: list[Problem] = []
@@ -150,7 +168,7 @@ class FittedBlock(TabularBlock):
             if str(t.value) in seen:
                 p.append(Problem(f"class_targets[{i}].value", "a class named twice", "distinct values", t.value))
             seen.add(str(t.value))
-        total = sum(t.share for t in self.class_targets)
+        total = sum(t.share for t in self.class_targets if t.share is not None and t.f1 is None)
         if total > 1.0 + 1e-9:
             p.append(Problem("class_targets", "class shares add up to more than 1", "<= 1", round(total, 6)))
         return p
