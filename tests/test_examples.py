@@ -43,3 +43,14 @@ def test_demo_spec_generates_and_its_ledger_holds(tmp_path):
         if p["kind"] == "itemset":
             count = sum(set(p["items"]) <= b for b in baskets)
             assert count / len(baskets) == p["realized_support"]
+
+
+def test_loading_every_plugin_stays_cheap():
+    """Style rule 9: heavy libraries are imported inside methods, never at plugin load."""
+    code = ("import sys; from medmgen.plugins import load_registry; r = load_registry(); "
+            "print(len(r.plugins), sorted(m for m in ('sklearn', 'scipy.stats', 'torch', 'matplotlib.pyplot') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    count, heavy = out.stdout.split(" ", 1)
+    assert int(count) >= 6, out.stdout + out.stderr
+    assert heavy.strip() == "[]"
