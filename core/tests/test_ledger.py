@@ -46,3 +46,14 @@ def test_wrong_format_is_refused():
 def test_status_from_tolerance(target, realized, status):
     p = Rate(id="x", block="b", target_support=target, realized_support=realized)
     assert L.status_for(p, 0.001) == status
+
+
+def test_recall_and_precision_from_the_ledger():
+    from medmgen.evaluators.spec_error import recovery
+
+    planted = [Rate(id=f"p{i}", block="b", target_support=t, realized_support=r)
+               for i, (t, r) in enumerate([(0.01, 0.0101), (0.02, 0.0199), (0.05, 0.004)])]
+    accidental = [Rate(id="a0", block="b", target_support=0.0, realized_support=0.012)]
+    out = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental))
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3}
+    assert recovery(L.Ledger(seed=1)) == {}

@@ -36,4 +36,22 @@ class SpecError(Evaluator):
         for q, values in sorted(devs.items()):
             out[f"max_{q}_deviation"] = max(values)
             out[f"mean_{q}_deviation"] = sum(values) / len(values)
+        out.update(recovery(ledger))
         return out
+
+
+def recovery(ledger: Any) -> dict[str, float]:
+    """Recall and precision of planted support patterns for a miner run at the smallest target.
+
+    Recall: share of planted patterns whose realized support reaches the smallest planted
+    target (a miner at that threshold finds them). Precision: those found over everything
+    such a miner reports, i.e. plus the ledger's ``accidental`` list, which each modality's
+    own miner fills with unplanned patterns at that threshold.
+    """
+    planted = [p for p in ledger.patterns if p.quantity == "support" and p.target() is not None]
+    if not planted:
+        return {}
+    floor = min(p.target() for p in planted)
+    found = sum(1 for p in planted if (p.realized() or 0.0) >= floor)
+    return {"min_target_support": floor, "recall": found / len(planted),
+            "precision": found / (found + len(ledger.accidental)) if found else 0.0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from medmgen import hookimpl
 from medmgen_graph.generator import PlantedGraph, SbmGraph
 from medmgen_graph.kinds import KINDS
+from medmgen_graph.recovery import CommunityRecovery
 
 
 @hookimpl
@@ -15,3 +16,8 @@ def medmgen_generators() -> list:
 @hookimpl
 def medmgen_ledger_kinds() -> list:
     return list(KINDS)
+
+
+@hookimpl
+def medmgen_evaluators() -> list:
+    return [CommunityRecovery]
