@@ -62,7 +62,7 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     limits = {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
     if points:
         parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points, limits) + "</figure>")
-    if report["iterations"]:
+    if any(it["max_deviation"] for it in report["iterations"]):  # nothing to plot without planted targets
         parts.append("<h2>Feedback passes</h2><figure>" + plots.convergence(report["iterations"], limits)
                      + "</figure>")
         chosen = report.get("chosen_iteration", len(report["iterations"]) - 1)
