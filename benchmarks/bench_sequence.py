@@ -10,13 +10,15 @@ Shape C10T2.5S4I1.25 (10 itemsets per sequence, 2.5 items per itemset, 10,000 it
   items per itemset) with 100 random sequential patterns (2-6 itemsets of 1-2 items,
   support 0.5-2 %), in a fresh subprocess after a small warm-up (numba's cache loaded),
   timed around the call: every feedback pass, the exact ledger (support counting and the
-  accidental-pattern miner), ``<block>.txt`` (SPMF) and ``<block>.parquet``.
+  accidental-pattern miner), ``<block>.txt`` (SPMF) and ``<block>.parquet``; once per
+  ``--workers`` value (default 1 and 2).
 
-Prints wall time, items/s, the ratio ours/Quest, time(10^6)/time(10^5) for both, peak RSS
+Prints wall time, items/s, the ratio ours/Quest, CPU time (user + sys, which load on a
+shared machine affects less) and its ratio, time(10^6)/time(10^5), peak RSS
 (``/usr/bin/time``) and our ledger's largest support deviation; writes
 ``benchmarks/results/bench_sequence.json``.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_sequence.py [--sizes 5,6] [--quest-src DIR]
+    OMP_NUM_THREADS=1 python benchmarks/bench_sequence.py [--sizes 5,6] [--workers 1,2] [--quest-src DIR]
 """
 
 from __future__ import annotations
@@ -39,18 +41,21 @@ QUEST_SRC = ROOT.parent / "shared" / "anchors" / "quest"
 RESULTS = ROOT / "benchmarks" / "results" / "bench_sequence.json"
 
 CHILD = r"""
-import json, sys, tempfile, time
+import json, resource, sys, tempfile, time
 from pathlib import Path
 import medmgen
-spec, out = json.loads(sys.argv[1]), Path(sys.argv[2])
+spec, out, workers = json.loads(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 warm = json.loads(json.dumps(spec)); warm["blocks"]["clicks"]["records"] = 2000
 with tempfile.TemporaryDirectory() as tmp:
-    medmgen.generate(warm, out=Path(tmp) / "warm")
-t = time.perf_counter()
-ds = medmgen.generate(spec, out=out, force=True)
-seconds = time.perf_counter() - t
+    medmgen.generate(warm, out=Path(tmp) / "warm", workers=workers)
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+c, t = cpu(), time.perf_counter()
+ds = medmgen.generate(spec, out=out, force=True, workers=workers)
+seconds, cpu_s = time.perf_counter() - t, cpu() - c
 m = ds.report["metrics"]["blocks"]["clicks"]
-print(json.dumps({"seconds": seconds, "items": m["items"], "itemsets": m["itemsets"],
+print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "items": m["items"], "itemsets": m["itemsets"],
                   "passes": len(ds.report["iterations"]), "passed": ds.report["passed"],
                   "planted": len(ds.ledger.patterns), "accidental": len(ds.ledger.accidental),
                   "max_support_deviation": ds.report["metrics"]["spec_error"]["max_support_deviation"],
@@ -73,23 +78,24 @@ def spec(records: int) -> dict[str, Any]:
     }
 
 
-def timed(cmd: list[str], **kw: Any) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run ``cmd`` under ``/usr/bin/time``: wall seconds, peak RSS (MiB), the process."""
+def timed(cmd: list[str], **kw: Any) -> tuple[float, float, float, subprocess.CompletedProcess]:
+    """Run ``cmd`` under ``/usr/bin/time``: wall seconds, CPU seconds (user + sys), peak RSS (MiB), the process."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as fh:
         start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", fh.name, *cmd], capture_output=True, text=True,
-                              **kw)
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", fh.name, *cmd], capture_output=True,
+                              text=True, **kw)
         wall = time.perf_counter() - start
         if proc.returncode not in (0, 1):
             raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        rss = int(fh.read().strip().splitlines()[-1]) / 1024
-    return wall, rss, proc
+        rss, user, sys_ = fh.read().strip().splitlines()[-1].split()
+    return wall, float(user) + float(sys_), int(rss) / 1024, proc
 
 
-def ours(records: int, out: Path) -> dict[str, Any]:
-    wall, rss, proc = timed([sys.executable, "-c", CHILD, json.dumps(spec(records)), str(out)])
+def ours(records: int, out: Path, workers: int) -> dict[str, Any]:
+    wall, _, rss, proc = timed([sys.executable, "-c", CHILD, json.dumps(spec(records)), str(out), str(workers)])
     run = json.loads(proc.stdout.strip().splitlines()[-1])
-    run.update(process_s=wall, peak_rss_mb=rss, items_per_s=run["items"] / run["seconds"])
+    run.update(workers=workers, process_s=wall, peak_rss_mb=rss, items_per_s=run["items"] / run["seconds"],
+               items_per_cpu_s=run["items"] / run["cpu_s"])
     shutil.rmtree(out, ignore_errors=True)
     return run
 
@@ -101,7 +107,7 @@ def build_quest(src: Path, work: Path) -> Path:
 
 
 def quest(gen: Path, records: int, work: Path) -> dict[str, Any]:
-    wall, rss, _ = timed([str(gen), "seq", "-ncust", f"{records / 1000:g}", "-slen", "10", "-tlen", "2.5",
+    wall, cpu, rss, _ = timed([str(gen), "seq", "-ncust", f"{records / 1000:g}", "-slen", "10", "-tlen", "2.5",
                           "-seq.patlen", "4", "-lit.patlen", "1.25", "-fname", "C10", "-ascii"], cwd=work)
     items = itemsets = 0
     with open(work / "C10.data") as f:
@@ -110,33 +116,43 @@ def quest(gen: Path, records: int, work: Path) -> dict[str, Any]:
             items += int(line.split(maxsplit=3)[2])
     for p in work.glob("C10.*"):
         p.unlink()
-    return {"seconds": wall, "peak_rss_mb": rss, "items": items, "itemsets": itemsets, "items_per_s": items / wall}
+    return {"seconds": wall, "cpu_s": cpu, "peak_rss_mb": rss, "items": items, "itemsets": itemsets,
+            "items_per_s": items / wall, "items_per_cpu_s": items / cpu}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="5,6", help="powers of ten of sequences (default 5,6)")
+    ap.add_argument("--workers", default="1,2", help="our --workers values, each run separately (default 1,2)")
     ap.add_argument("--quest-src", type=Path, default=QUEST_SRC)
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sizes = [10 ** int(x) for x in args.sizes.split(",")]
+    workers = [int(x) for x in args.workers.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         gen = build_quest(args.quest_src, work)
         for n in sizes:
             q = quest(gen, n, work)
-            o = ours(n, work / f"ours-{n}")
-            rows.append({"records": n, "quest": q, "ours": o, "ratio_items_per_s": o["items_per_s"] / q["items_per_s"]})
-            print(f"C10T2.5S4I1.25 D={n:>9,}: ours {o['seconds']:7.2f} s {o['items']:>11,} items "
-                  f"{o['items_per_s'] / 1e6:6.2f} M items/s ({o['passes']} pass(es), max dev "
-                  f"{o['max_support_deviation']:.1e}, {o['accidental']} accidental, {o['peak_rss_mb']:.0f} MiB) | "
-                  f"Quest {q['seconds']:6.2f} s {q['items']:>11,} items {q['items_per_s'] / 1e6:6.2f} M items/s "
-                  f"({q['peak_rss_mb']:.0f} MiB) | ratio {rows[-1]['ratio_items_per_s']:.1f}x", flush=True)
-    for a, b in itertools.pairwise(rows):
-        k = b["records"] / a["records"]
-        print(f"scaling x{k:g}: ours time x{b['ours']['seconds'] / a['ours']['seconds']:.2f}, "
-              f"Quest time x{b['quest']['seconds'] / a['quest']['seconds']:.2f}")
+            print(f"C10T2.5S4I1.25 D={n:>9,}: Quest {q['seconds']:6.2f} s (cpu {q['cpu_s']:6.2f} s) {q['items']:>11,} "
+                  f"items {q['items_per_s'] / 1e6:5.2f} M items/s ({q['peak_rss_mb']:.0f} MiB)", flush=True)
+            for w in workers:
+                o = ours(n, work / f"ours-{n}", w)
+                rows.append({"records": n, "workers": w, "quest": q, "ours": o,
+                             "ratio_items_per_s": o["items_per_s"] / q["items_per_s"],
+                             "ratio_items_per_cpu_s": o["items_per_cpu_s"] / q["items_per_cpu_s"]})
+                print(f"{'':>27} ours --workers {w}: {o['seconds']:6.2f} s (cpu {o['cpu_s']:6.2f} s) "
+                      f"{o['items']:>11,} items {o['items_per_s'] / 1e6:5.2f} M items/s ({o['passes']} pass(es), "
+                      f"max dev {o['max_support_deviation']:.1e}, {o['accidental']} accidental, "
+                      f"{o['peak_rss_mb']:.0f} MiB) | ratio {rows[-1]['ratio_items_per_s']:.1f}x wall, "
+                      f"{rows[-1]['ratio_items_per_cpu_s']:.1f}x cpu", flush=True)
+    for w in workers:
+        mine = [r for r in rows if r["workers"] == w]
+        for a, b in itertools.pairwise(mine):
+            k = b["records"] / a["records"]
+            print(f"scaling x{k:g} (--workers {w}): ours time x{b['ours']['seconds'] / a['ours']['seconds']:.2f}, "
+                  f"Quest time x{b['quest']['seconds'] / a['quest']['seconds']:.2f}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.machine()}, Python "
                                    f"{platform.python_version()}", "date": time.strftime("%Y-%m-%d"),

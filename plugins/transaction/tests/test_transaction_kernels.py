@@ -216,7 +216,7 @@ def test_pair_counts_matches_twin() -> None:
 
 
 def test_spmf_text_matches_twin() -> None:
-    db = [[1, 22, 333], [4444], [], [5, 1000000, 2147483646]]
+    db = [[1, 22, 333], [4444], [], [5, 1000000, 2147483646], [], [9, 10, 65535, 65536, 99999]]
     offsets, items = as_csr(db)
     text = K.spmf_text(offsets, items, 0, len(db)).tobytes().decode()
     assert text == "".join(" ".join(map(str, t)) + "\n" for t in db)

@@ -14,6 +14,7 @@ from medmgen.package import write_package
 from medmgen.pipeline import RunResult, run
 from medmgen.plugins import load_registry
 from medmgen.spec import load_spec
+from medmgen_transaction import generator
 from medmgen_transaction.data import TransactionData
 
 RECORDS, CHUNK = 7_000, 1_000
@@ -85,3 +86,19 @@ def test_ledger_counts_agree_with_the_written_text(tmp_path: Path) -> None:
     for p in result.ledger.patterns:
         items = set(getattr(p, "items", None) or p.antecedent + p.consequent)
         assert p.realized_support == sum(items <= t for t in db) / RECORDS
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kept_chunks_do_not_change_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Chunks the counting sweep keeps for the writer give the bytes regenerated chunks give."""
+    extra = {"timestamps": {"start": 0, "mean_gap": 2.0}, "utility": {"profit": [1, 9], "quantity": [1, 4]}}
+    files: dict[int, dict[str, bytes]] = {}
+    kept: dict[int, int] = {}
+    default = generator.CACHE_BYTES
+    for cap in (default, 100_000, 0):
+        monkeypatch.setattr(generator, "CACHE_BYTES", cap)
+        result, data_dir = generate(tmp_path / str(cap), workers, **extra)
+        kept[cap] = len(result.blocks["b"].data.kept)
+        files[cap] = {p.name: p.read_bytes() for p in sorted(data_dir.iterdir())}
+    assert kept[default] == math.ceil(RECORDS / CHUNK) > kept[100_000] > kept[0] == 0
+    assert files[default] == files[100_000] == files[0]

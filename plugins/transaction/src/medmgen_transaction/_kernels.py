@@ -345,15 +345,42 @@ def _digits(v: int) -> int:
     return n
 
 
+# spmf_text spells ids below this from a table made once per call (ids above: digit by digit).
+TEXT_TABLE_IDS = 1 << 16
+
+
+@njit
+def _id_table(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+    """Decimal spelling of ids ``0..min(largest id, TEXT_TABLE_IDS - 1)``: ``digits[id, :width[id]]``."""
+    top = 0
+    for j in range(offsets[start], offsets[stop]):
+        if items[j] > top:
+            top = items[j]
+    m = min(top, TEXT_TABLE_IDS - 1) + 1
+    digits = np.zeros((m, 5), dtype=np.uint8)
+    width = np.empty(m, dtype=np.int64)
+    for v in range(m):
+        n = _digits(v)
+        width[v] = n
+        x = v
+        for k in range(n - 1, -1, -1):
+            digits[v, k] = 48 + x % 10
+            x //= 10
+    return digits, width
+
+
 @njit
 def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> np.ndarray:
     """SPMF/FIMI text of transactions ``[start, stop)``: ids separated by spaces, one line each."""
+    digits, width = _id_table(offsets, items, start, stop)
+    m = width.size
     size = 0
     for t in range(start, stop):
         lo = offsets[t]
         hi = offsets[t + 1]
         for j in range(lo, hi):
-            size += _digits(items[j]) + 1
+            v = items[j]
+            size += (width[v] if v < m else _digits(v)) + 1
         if hi == lo:
             size += 1
     buf = np.empty(size, dtype=np.uint8)
@@ -363,16 +390,17 @@ def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> 
         hi = offsets[t + 1]
         for j in range(lo, hi):
             v = items[j]
-            n = _digits(v)
-            for k in range(n - 1, -1, -1):
-                buf[w + k] = 48 + v % 10
-                v //= 10
-            w += n
-            buf[w] = 32 if j < hi - 1 else 10
+            if v < m:
+                for k in range(width[v]):
+                    buf[w + k] = digits[v, k]
+                w += width[v]
+            else:
+                w = _put(buf, w, v)
+            buf[w] = 32
             w += 1
         if hi == lo:
-            buf[w] = 10
             w += 1
+        buf[w - 1] = 10
     return buf
 
 

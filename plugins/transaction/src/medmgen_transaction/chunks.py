@@ -1,15 +1,16 @@
 """The recipe of a block: everything needed to regenerate any chunk, identically, on demand.
 
 Generation never holds the whole block: the generator scans the chunks once to count
-the ledger, and the data object scans them again to write the files. A chunk depends
-only on its index (its seeds) and the recipe, so every scan yields the same bytes,
-whatever the number of workers or of chunks in flight.
+the ledger and keeps the first ones, up to ``CACHE_BYTES``, for the data object, which
+regenerates the rest when it writes the files. A chunk depends only on its index (its
+seeds) and the recipe, so every scan yields the same bytes, whatever the number of
+workers or of chunks in flight or kept.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
@@ -23,6 +24,10 @@ from medmgen_transaction.background import Background
 from medmgen_transaction.planting import Units
 
 T = TypeVar("T")
+
+# Chunks the counting sweep hands to the writer instead of regenerating them: at most this
+# many bytes of arrays per block (so small and medium blocks are generated once).
+CACHE_BYTES = 64 << 20
 
 # Sub-streams of the DATA stage: (DATA, kind, index).
 BACKGROUND, SPLIT, PLACE, TIME, QUANTITY = 0, 1, 2, 3, 4
@@ -40,6 +45,10 @@ class Chunk:
     @property
     def rows(self) -> int:
         return self.offsets.size - 1
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.offsets, self.items, self.timestamps, self.quantities) if a is not None)
 
 
 @frozen(kw_only=True)
@@ -112,9 +121,12 @@ class Recipe:
                                                                                      int(self.sizes[c]))
         return self.times.clocks[c] + np.cumsum(gaps)
 
-    def scan(self, fn: Callable[[Chunk], T]) -> Iterator[T]:
-        """``fn(chunk)`` of every chunk, in order; at most ``2 * workers`` chunks in flight."""
-        return ordered_map(lambda c: fn(self.chunk(c)), self.chunks, self.workers)
+    def scan(self, fn: Callable[[Chunk], T], kept: Sequence[Chunk] = ()) -> Iterator[T]:
+        """``fn(chunk)`` of every chunk, in order; at most ``2 * workers`` chunks in flight.
+
+        ``kept`` are the first chunks, already made (by an earlier scan of this recipe).
+        """
+        return ordered_map(lambda c: fn(kept[c] if c < len(kept) else self.chunk(c)), self.chunks, self.workers)
 
 
 def ordered_map(fn: Callable[[int], T], n: int, workers: int) -> Iterator[T]:

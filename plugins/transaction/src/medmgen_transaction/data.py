@@ -1,16 +1,18 @@
 """A generated transaction block, kept as its recipe: files are written chunk by chunk.
 
-``write_parquet`` regenerates the chunks once and writes ``<block>.parquet`` (one row
-group per chunk), the SPMF text and the utility text in the same sweep, so peak memory
-is a few chunks whatever the number of records. ``tables()`` materialises the whole
+``write_parquet`` takes the chunks the counting sweep kept (up to ``CACHE_BYTES``),
+regenerates the others and writes ``<block>.parquet`` (one row group per chunk), the
+SPMF text and the utility text in the same sweep, so peak memory is a few chunks plus
+that cap, whatever the number of records. ``tables()`` materialises the whole
 block (for evaluators and the Python API on small data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
 import numpy as np
@@ -20,6 +22,8 @@ from attrs import frozen
 
 from medmgen_transaction import _kernels as K
 from medmgen_transaction.chunks import Chunk, Recipe
+
+T = TypeVar("T")
 
 
 @frozen(kw_only=True)
@@ -32,12 +36,18 @@ class TransactionData:
     """
 
     recipe: Recipe
+    # The first chunks, as the counting sweep made them (see ``chunks.CACHE_BYTES``).
+    kept: tuple[Chunk, ...] = attrs.field(default=(), eq=False, repr=False)
     # (directory, block) pairs whose text files the last write_parquet already wrote.
     _written: set[tuple[Path, str]] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
     @property
     def records(self) -> int:
         return self.recipe.records
+
+    def scan(self, fn: Callable[[Chunk], T]) -> Iterator[T]:
+        """``fn(chunk)`` of every chunk, in order (kept chunks are not made again)."""
+        return self.recipe.scan(fn, self.kept)
 
     def rows(self) -> Mapping[str, int]:
         out = {"": self.records}
@@ -58,7 +68,7 @@ class TransactionData:
 
         Materialises every chunk: ``list<int32>`` columns (``large_list`` past 2**31 values).
         """
-        parts = list(self.recipe.scan(lambda ch: ch))
+        parts = list(self.scan(lambda ch: ch))
         lengths = np.concatenate([np.diff(ch.offsets) for ch in parts])
         offsets = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -108,7 +118,7 @@ class TransactionData:
         with ExitStack() as stack:
             writer = stack.enter_context(pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True))
             files = [stack.enter_context(p.open("wb")) for p in texts]
-            for table, text in self.recipe.scan(lambda ch: (self._chunk_table(ch, schema), self._text(ch))):
+            for table, text in self.scan(lambda ch: (self._chunk_table(ch, schema), self._text(ch))):
                 writer.write_table(table, row_group_size=max(1, table.num_rows))
                 for f, buf in zip(files, text, strict=True):
                     f.write(buf)
@@ -131,7 +141,7 @@ class TransactionData:
             return paths
         with ExitStack() as stack:
             files = [stack.enter_context(p.open("wb")) for p in paths]
-            for text in self.recipe.scan(self._text):
+            for text in self.scan(self._text):
                 for f, buf in zip(files, text, strict=True):
                     f.write(buf)
         return paths

@@ -19,6 +19,7 @@ from medmgen_transaction import _kernels as K
 from medmgen_transaction.background import Background, build
 from medmgen_transaction.chunks import (
     BACKGROUND,
+    CACHE_BYTES,
     PLACE,
     QUANTITY,
     SPLIT,
@@ -28,6 +29,7 @@ from medmgen_transaction.chunks import (
     Times,
     arrival_clocks,
     chunk_sizes,
+    ordered_map,
 )
 from medmgen_transaction.counting import PairCounter, SetCounter, csr, mine_unplanted
 from medmgen_transaction.data import TransactionData
@@ -149,9 +151,11 @@ def make_recipe(block: TransactionBlock, bg: Background, units: Units, plan: Seq
     n_units = units.full.size
     full = np.zeros((sizes.size, n_units), dtype=np.int64)
     total = np.zeros((sizes.size, n_units), dtype=np.int64)
-    for u in range(n_units):
-        full[:, u], total[:, u] = K.split_counts(int(units.full[u]), int(units.total[u]), sizes,
-                                                 _word(ctx, SPLIT, u))
+    words = _words(ctx, SPLIT, n_units)
+    split = ordered_map(lambda u: K.split_counts(int(units.full[u]), int(units.total[u]), sizes, words[u]), n_units,
+                        max(1, ctx.workers))
+    for u, (full_u, total_u) in enumerate(split):  # units are independent: split on the thread pool
+        full[:, u], total[:, u] = full_u, total_u
     times = None
     if block.timestamps is not None:
         spec = block.timestamps
@@ -197,13 +201,13 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     targets = [p.target_support for p in plan if isinstance(p, Itemset | Rule)]
     pairs = _pair_candidates(bg, plan, min(targets)) if targets else None
 
-    def tally(ch: Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    def tally(ch: Chunk) -> tuple[Chunk, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
         item_counts = np.bincount(ch.items, minlength=bg.items + 1)
         utilities = None
         if high and ch.quantities is not None and recipe.quantities is not None:
             utilities = K.set_utilities(ch.offsets, ch.items, ch.quantities, recipe.quantities.profits, 0, ch.rows,
                                         bg.items, high_offsets, high_items)
-        return (item_counts, counter.count(ch, counter.anchors(item_counts)), utilities,
+        return (ch, item_counts, counter.count(ch, counter.anchors(item_counts)), utilities,
                 pairs.count(ch) if pairs is not None else None)
 
     task = ctx.progress.task(f"{ctx.block}: transactions (pass {ctx.iteration + 1})", total=n)
@@ -211,7 +215,12 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     support_counts = np.zeros(len(sets), dtype=np.int64)
     utility_sums = np.zeros(len(high), dtype=np.int64)
     pair_counts = None if pairs is None else np.zeros((pairs.ids.size, pairs.ids.size), dtype=np.int64)
-    for c, (items_c, sets_c, utilities_c, pairs_c) in enumerate(recipe.scan(tally)):
+    kept: list[Chunk] = []
+    kept_bytes = 0
+    for c, (chunk, items_c, sets_c, utilities_c, pairs_c) in enumerate(recipe.scan(tally)):
+        kept_bytes += chunk.nbytes
+        if kept_bytes <= CACHE_BYTES and len(kept) == c:
+            kept.append(chunk)
         item_counts += items_c
         support_counts += sets_c
         if utilities_c is not None:
@@ -235,8 +244,9 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     metrics: dict[str, Any] = {"records": n, "items": bg.items, "item_occurrences": occurrences,
                                "mean_length": round(float(occurrences) / n, 6)}
     accidental: list[Pattern] = []
+    data = TransactionData(recipe=recipe, kept=tuple(kept))
     if targets:
-        mined = mine_unplanted(recipe, n, bg.items, item_counts, min(targets),
+        mined = mine_unplanted(data, n, bg.items, item_counts, min(targets),
                                [s.items for s in planted_sets(plan)],
                                None if pairs is None or pair_counts is None else (pairs, pair_counts))
         accidental = [Itemset(id=f"{ctx.block}/accidental/{i}", block=ctx.block, items=list(s), target_support=0.0,
@@ -246,7 +256,7 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
                     "accidental_search_sweeps": mined.sweeps}
         if mined.note:
             metrics["accidental_search_note"] = mined.note
-    return BlockResult(data=TransactionData(recipe=recipe), patterns=realized, accidental=accidental, metrics=metrics)
+    return BlockResult(data=data, patterns=realized, accidental=accidental, metrics=metrics)
 
 
 def _pair_candidates(bg: Background, plan: Sequence[Pattern], min_support: float) -> PairCounter | None:
