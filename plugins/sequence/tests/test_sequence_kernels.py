@@ -12,6 +12,7 @@ import sequence_reference as ref
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.planting import count_cdf, popularity_cdf
 from medmgen_sequence.spec import CountDist, Popularity
+from medmgen_sequence.threads import numba_threads
 
 KEY = 0x1234_5678_9ABC_DEF0
 
@@ -193,7 +194,7 @@ def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
 
 
 @pytest.mark.parametrize("popularity", [Popularity(), Popularity(distribution="zipf", exponent=1.2)])
-def test_fill_chunk_matches_twin(popularity):
+def test_fill_sequences_matches_twin_for_any_chunk(popularity):
     rng = np.random.default_rng(2)
     lo, n, n_items = 100, 40, 30
     lengths = rng.integers(1, 6, size=n).astype(np.int32)
@@ -205,15 +206,18 @@ def test_fill_chunk_matches_twin(popularity):
         item = int(rng.integers(1, n_items + 1))
         plants.setdefault((s, p), []).append(item)
         triples.append((s, p, item))
-    triples.sort(key=lambda x: x[0])  # grouped by sequence, positions in any order
-    pp = np.array([x[1] for x in triples], np.int64)
+    first = np.concatenate([[0], np.cumsum(lengths)])
+    triples.sort(key=lambda x: first[x[0] - lo] + x[1])  # grouped by itemset
     pi = np.array([x[2] for x in triples], np.int32)
-    off = np.searchsorted(np.array([x[0] for x in triples]), np.arange(lo, lo + n + 1)).astype(np.int64)
+    off = np.searchsorted(np.array([first[x[0] - lo] + x[1] for x in triples]), np.arange(first[-1] + 1))
     size_cdf = count_cdf(CountDist(mean=2.5, max=6))
     pop_cdf = popularity_cdf(popularity, n_items)
-    so, to, it = k.fill_chunk(np.uint64(KEY), lo, lengths, size_cdf, pop_cdf, n_items, off, pp, pi)
-    assert ref.from_csr(so, to, it) == fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(),
-                                                 n_items, plants)
+    want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items, plants)
+    for chunk in (1, 7, 1000):
+        for threads in (1, 2):
+            with numba_threads(threads):
+                so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, pop_cdf, n_items, off, pi, chunk)
+            assert ref.from_csr(so, to, it) == want
 
 
 def test_bucket_is_a_stable_counting_sort():
@@ -249,7 +253,8 @@ def test_count_support_matches_reference_counter(seed):
                           np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
                           np.array([p[1] for p in patterns], np.int64),
                           np.array([p[2] or k.UNBOUNDED for p in patterns], np.int64),
-                          np.array([-1 if p[3] is None else p[3] for p in patterns], np.int64), bin_a, bin_b)
+                          np.array([-1 if p[3] is None else p[3] for p in patterns], np.int64), bin_a, bin_b,
+                          1 + seed % 3)
     for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
         cuts = [0, int(bin_a[j]), int(bin_b[j]), len(db)]
         want = [ref.support_count(db[a:b], pat, min_gap, max_gap, window, times[a:b])
@@ -262,14 +267,14 @@ def test_item_and_pair_supports_match_reference():
     n_items = 9
     db = random_db(rng, 120, n_items)
     csr = to_csr(db)
-    isup = k.item_supports(*csr, n_items)
+    isup = k.item_supports(*csr, n_items, 3)
     assert isup[1:].tolist() == [sum(any(i in s for s in seq) for seq in db) for i in range(1, n_items + 1)]
     freq = np.array([2, 3, 5, 8], np.int64)
     index = np.full(n_items + 1, -1, np.int64)
     index[freq] = np.arange(freq.size)
     pairs = ref.pair_counts(db)
     for lo, hi in [(0, 4), (1, 3)]:
-        got = k.pair_supports(*csr, index, lo, hi, freq.size)
+        got = k.pair_supports(*csr, index, lo, hi, freq.size, hi - lo)
         want = [[pairs.get((int(a), int(b)), 0) for b in freq] for a in freq[lo:hi]]
         assert got.tolist() == want
 
@@ -319,3 +324,31 @@ def test_parser_reports_the_malformed_line(text, error, line):
 def test_parser_sorts_and_dedupes_itemsets():
     _, _, so, to, it = k.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))
     assert ref.from_csr(so, to, it) == [[[3, 9], [2]]]
+
+
+def test_parallel_kernels_give_the_same_result_for_any_threads_or_lanes():
+    rng = np.random.default_rng(11)
+    n_items = 12
+    db = random_db(rng, 301, n_items)
+    csr = to_csr(db)
+    times = np.cumsum(rng.integers(0, 3, size=csr[1].shape[0] - 1)).astype(np.int64)
+    pats = [([[1], [2, 3]], 1, k.UNBOUNDED, -1), ([[4], [5]], 1, 2, 5), ([[6, 7]], 1, k.UNBOUNDED, -1)]
+    pat_off, pat_set_off, pat_items = [0], [0], []
+    for pat, *_ in pats:
+        for s in pat:
+            pat_items.extend(s)
+            pat_set_off.append(len(pat_items))
+        pat_off.append(len(pat_set_off) - 1)
+    args = (np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
+            np.array([p[1] for p in pats], np.int64), np.array([p[2] for p in pats], np.int64),
+            np.array([p[3] for p in pats], np.int64), np.full(3, 100, np.int64), np.full(3, 200, np.int64))
+    index = np.arange(-1, n_items, dtype=np.int64)
+    runs = []
+    for threads, lanes in ((1, 1), (2, 2), (2, 5)):
+        with numba_threads(threads):
+            runs.append((k.count_support(*csr, times, n_items, *args, lanes).tolist(),
+                         k.item_supports(*csr, n_items, lanes).tolist(),
+                         k.pair_supports(*csr, index, 2, 9, n_items, lanes).tolist(),
+                         k.spmf_bytes(*csr, times, 0, len(db)).tobytes()))
+    assert runs[0] == runs[1] == runs[2]
+    assert runs[0][1][1:] == [sum(any(i in s for s in seq) for seq in db) for i in range(1, n_items + 1)]

@@ -226,87 +226,119 @@ def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: i
     return out
 
 
-@numba.njit(cache=True, nogil=True)
-def fill_chunk(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, pop_cdf: np.ndarray,
-               n_items: int, plant_off: np.ndarray, plant_pos: np.ndarray, plant_item: np.ndarray):
+@numba.njit(cache=True, inline="always")
+def _fill_itemset(hp: np.uint64, z: int, pop_cdf: np.ndarray, n_items: int, planted: np.ndarray, out: np.ndarray,
+                  w: int) -> int:
+    """An itemset (hash ``hp``): ``z`` distinct background items plus ``planted``, sorted and
+    distinct into ``out[w:]`` (room for ``z + len(planted)``); returns its size."""
+    m = 0
+    attempt = 1
+    while m < z and attempt <= 32 * z:
+        u = _unit(mix(hp ^ np.uint64(attempt)))
+        attempt += 1
+        if pop_cdf.shape[0] == 0:
+            item = 1 + int(u * n_items)
+        else:
+            item = 1 + _draw(pop_cdf, u)
+        dup = False
+        for r in range(m):
+            if out[w + r] == item:
+                dup = True
+                break
+        if not dup:
+            out[w + m] = item
+            m += 1
+    for q in range(planted.shape[0]):
+        out[w + m] = planted[q]
+        m += 1
+    for r in range(1, m):  # insertion sort: itemsets are short
+        v = out[w + r]
+        x = r - 1
+        while x >= 0 and out[w + x] > v:
+            out[w + x + 1] = out[w + x]
+            x -= 1
+        out[w + x + 1] = v
+    k = 0
+    for r in range(m):
+        if r == 0 or out[w + r] != out[w + k - 1]:
+            out[w + k] = out[w + r]
+            k += 1
+    return k
+
+
+@numba.njit(cache=True)
+def _room_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, size_cdf: np.ndarray,
+                plant_off: np.ndarray, i_lo: int, i_hi: int, cap: np.ndarray) -> None:
+    """``cap[t + 1]``: background size plus planted items of each itemset ``t`` of records ``i_lo..i_hi-1``."""
+    for i in range(i_lo, i_hi):
+        hs = mix(key ^ np.uint64(lo + i))
+        t = seq_off[i]
+        for p in range(lengths[i]):
+            cap[t + p + 1] = 1 + _draw(size_cdf, _unit(mix(mix(hs ^ np.uint64(p + 1))))) + plant_off[t + p + 1] \
+                - plant_off[t + p]
+
+
+@numba.njit(cache=True)
+def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, pop_cdf: np.ndarray, n_items: int,
+                plant_off: np.ndarray, plant_item: np.ndarray, i_lo: int, i_hi: int, cap: np.ndarray,
+                room: np.ndarray, sizes: np.ndarray) -> None:
+    """Itemsets of records ``i_lo..i_hi-1`` into ``room`` at ``cap`` (start offsets); ``sizes[t + 1]`` their sizes."""
+    for i in range(i_lo, i_hi):
+        hs = mix(key ^ np.uint64(lo + i))
+        for p in range(lengths[i]):
+            t = seq_off[i] + p
+            a, b = plant_off[t], plant_off[t + 1]
+            sizes[t + 1] = _fill_itemset(mix(hs ^ np.uint64(p + 1)), cap[t + 1] - cap[t] - (b - a), pop_cdf, n_items,
+                                         plant_item[a:b], room, cap[t])
+
+
+@numba.njit(cache=True)
+def _compact_range(room: np.ndarray, cap: np.ndarray, set_off: np.ndarray, t_lo: int, t_hi: int,
+                   items: np.ndarray) -> None:
+    for t in range(t_lo, t_hi):
+        a = cap[t]
+        for x in range(set_off[t], set_off[t + 1]):
+            items[x] = room[a]
+            a += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, pop_cdf: np.ndarray,
+                   n_items: int, plant_off: np.ndarray, plant_item: np.ndarray, chunk: int):
     """Itemsets of records ``lo..lo+len(lengths)-1``: background items plus planted ones.
 
     An itemset at ``(s, p)`` draws its size from ``size_cdf`` and that many distinct items
     (uniform when ``pop_cdf`` is empty, else from it), then gets every planted item for
-    ``(s, p)``; it is stored sorted and distinct. Record ``lo + i``'s planted items are
-    entries ``plant_off[i]:plant_off[i+1]`` of ``plant_pos``/``plant_item``, in any order.
-    Returns local ``seq_off``, ``set_off`` and ``items``.
+    ``(s, p)``; it is stored sorted and distinct. Itemset ``t`` (counted from record
+    ``lo``'s first) gets the planted items ``plant_item[plant_off[t]:plant_off[t+1]]``.
+    Chunks of ``chunk`` records run in parallel (``prange``), each writing only its own
+    slices, so the arrays depend neither on ``chunk`` nor on the thread count.
+    Returns ``seq_off``, ``set_off`` and ``items`` (offsets from 0).
     """
     n = lengths.shape[0]
-    cap = plant_off[n] - plant_off[0]
-    n_sets = 0
+    seq_off = np.zeros(n + 1, np.int64)
     for i in range(n):
-        n_sets += lengths[i]
-    sizes = np.empty(n_sets, np.int32)
-    t = 0
-    for i in range(n):
-        hs = mix(key ^ np.uint64(lo + i))
-        for p in range(lengths[i]):
-            sizes[t] = 1 + _draw(size_cdf, _unit(mix(mix(hs ^ np.uint64(p + 1)))))
-            cap += sizes[t]
-            t += 1
-    seq_off = np.empty(n + 1, np.int64)
-    set_off = np.empty(n_sets + 1, np.int64)
-    items = np.empty(cap, np.int32)
-    buf = np.empty(size_cdf.shape[0] + 64, np.int32)
-    seq_off[0] = 0
-    set_off[0] = 0
-    t = 0
-    w = 0
-    for i in range(n):
-        s = lo + i
-        hs = mix(key ^ np.uint64(s))
-        for p in range(lengths[i]):
-            hp = mix(hs ^ np.uint64(p + 1))
-            z = sizes[t]
-            m = 0
-            attempt = 1
-            while m < z and attempt <= 32 * z:
-                u = _unit(mix(hp ^ np.uint64(attempt)))
-                attempt += 1
-                if pop_cdf.shape[0] == 0:
-                    item = 1 + int(u * n_items)
-                else:
-                    item = 1 + _draw(pop_cdf, u)
-                dup = False
-                for r in range(m):
-                    if buf[r] == item:
-                        dup = True
-                        break
-                if not dup:
-                    buf[m] = item
-                    m += 1
-            for q in range(plant_off[i], plant_off[i + 1]):
-                if plant_pos[q] != p:
-                    continue
-                if m == buf.shape[0]:
-                    grown = np.empty(2 * m, np.int32)
-                    grown[:m] = buf[:m]
-                    buf = grown
-                buf[m] = plant_item[q]
-                m += 1
-            for r in range(1, m):  # insertion sort: itemsets are short
-                v = buf[r]
-                x = r - 1
-                while x >= 0 and buf[x] > v:
-                    buf[x + 1] = buf[x]
-                    x -= 1
-                buf[x + 1] = v
-            prev = -1
-            for r in range(m):
-                if buf[r] != prev:
-                    items[w] = buf[r]
-                    w += 1
-                    prev = buf[r]
-            t += 1
-            set_off[t] = w
-        seq_off[i + 1] = t
-    return seq_off, set_off, items[:w].copy()
+        seq_off[i + 1] = seq_off[i] + lengths[i]
+    n_sets = seq_off[n]
+    n_chunks = (n + chunk - 1) // chunk
+    cap = np.zeros(n_sets + 1, np.int64)  # room per itemset, then where it starts in ``room``
+    for c in numba.prange(n_chunks):
+        _room_range(key, lo, lengths, seq_off, size_cdf, plant_off, c * chunk, min(n, (c + 1) * chunk), cap)
+    for t in range(n_sets):
+        cap[t + 1] += cap[t]
+    room = np.empty(cap[n_sets], np.int32)
+    set_off = np.zeros(n_sets + 1, np.int64)  # size per itemset, then offsets
+    for c in numba.prange(n_chunks):
+        _fill_range(key, lo, lengths, seq_off, pop_cdf, n_items, plant_off, plant_item, c * chunk,
+                    min(n, (c + 1) * chunk), cap, room, set_off)
+    for t in range(n_sets):
+        set_off[t + 1] += set_off[t]
+    if set_off[n_sets] == cap[n_sets]:
+        return seq_off, set_off, room
+    items = np.empty(set_off[n_sets], np.int32)
+    for c in numba.prange(n_chunks):
+        _compact_range(room, cap, set_off, seq_off[min(n, c * chunk)], seq_off[min(n, (c + 1) * chunk)], items)
+    return seq_off, set_off, items
 
 
 @numba.njit(cache=True)
@@ -378,43 +410,40 @@ def _embeds(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, it
     return True
 
 
-@numba.njit(cache=True)
-def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
-                  pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
-                  max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray) -> np.ndarray:
-    """Sequences supporting each pattern, in three record bins: shape (patterns, 3).
+@numba.njit(cache=True, inline="always")
+def _embeds_greedy(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, items: np.ndarray,
+                   set_off: np.ndarray, base: int, length: int, min_gap: int) -> bool:
+    """:func:`_embeds` without a maximum gap: each itemset at its leftmost position at least
+    ``min_gap`` after the previous one (leftmost matches are never later than those of any
+    embedding, so this finds one whenever one exists)."""
+    p = 0
+    for i in range(i0, i1):
+        while p < length and not _subset(pat_items, pat_set_off[i], pat_set_off[i + 1], items, set_off[base + p],
+                                         set_off[base + p + 1]):
+            p += 1
+        if p >= length:
+            return False
+        p += min_gap
+    return True
 
-    Pattern ``j`` owns itemsets ``pat_off[j]:pat_off[j+1]`` of the CSR (``pat_set_off``,
-    ``pat_items``). A sequence supports it when an embedding exists with every consecutive
-    distance in ``min_gap[j]..max_gap[j]`` and, when ``window[j] >= 0``, at most
-    ``window[j]`` between the times of the first and last matched itemsets (``times`` per
-    itemset). Sequence ``s`` counts in bin 0 if ``s < bin_a[j]``, 1 if ``s < bin_b[j]``, else 2.
-    """
-    n_pat = pat_off.shape[0] - 1
-    out = np.zeros((n_pat, 3), np.int64)
-    # each pattern is looked at only in sequences holding its anchor (its first item)
-    anc_off = np.zeros(n_items + 2, np.int64)
-    for j in range(n_pat):
-        anc_off[pat_items[pat_set_off[pat_off[j]]] + 1] += 1
-    for it in range(n_items + 1):
-        anc_off[it + 1] += anc_off[it]
-    anc_pat = np.empty(n_pat, np.int64)
-    fill = anc_off[:-1].copy()
-    for j in range(n_pat):
-        it = pat_items[pat_set_off[pat_off[j]]]
-        anc_pat[fill[it]] = j
-        fill[it] += 1
+
+@numba.njit(cache=True)
+def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
+                 pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
+                 max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray, anc_off: np.ndarray,
+                 anc_pat: np.ndarray, s_lo: int, s_hi: int, out: np.ndarray) -> None:
+    """:func:`count_support` over sequences ``s_lo..s_hi-1``, added into ``out``."""
     mark = np.zeros(n_items + 1, np.int64)
     longest = 1
     widest = 1
-    for s in range(seq_off.shape[0] - 1):
+    for s in range(s_lo, s_hi):
         longest = max(longest, seq_off[s + 1] - seq_off[s])
         widest = max(widest, set_off[seq_off[s + 1]] - set_off[seq_off[s]])
     prev = np.empty(longest, np.bool_)
     cur = np.empty(longest, np.bool_)
     pref = np.empty(longest + 1, np.int64)
     distinct = np.empty(widest, np.int64)
-    for s in range(seq_off.shape[0] - 1):
+    for s in range(s_lo, s_hi):
         t0, t1 = seq_off[s], seq_off[s + 1]
         length = t1 - t0
         m = 0
@@ -435,7 +464,9 @@ def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, t
                         break
                 if not ok:
                     continue
-                if window[j] < 0:
+                if window[j] < 0 and max_gap[j] >= UNBOUNDED:
+                    found = _embeds_greedy(pat_items, pat_set_off, i0, i1, items, set_off, t0, length, min_gap[j])
+                elif window[j] < 0:
                     found = _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, 0, length, -1, min_gap[j],
                                     max_gap[j], prev, cur, pref)
                 else:
@@ -453,36 +484,82 @@ def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, t
                             break
                 if found:
                     out[j, 0 if s < bin_a[j] else (1 if s < bin_b[j] else 2)] += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
+                  pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
+                  max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray,
+                  lanes: int) -> np.ndarray:
+    """Sequences supporting each pattern, in three record bins: shape (patterns, 3).
+
+    Pattern ``j`` owns itemsets ``pat_off[j]:pat_off[j+1]`` of the CSR (``pat_set_off``,
+    ``pat_items``). A sequence supports it when an embedding exists with every consecutive
+    distance in ``min_gap[j]..max_gap[j]`` and, when ``window[j] >= 0``, at most
+    ``window[j]`` between the times of the first and last matched itemsets (``times`` per
+    itemset). Sequence ``s`` counts in bin 0 if ``s < bin_a[j]``, 1 if ``s < bin_b[j]``, else 2.
+    ``lanes`` contiguous ranges of sequences are counted in parallel and the integer counts
+    summed, so the result does not depend on ``lanes`` or the thread count.
+    """
+    n_pat = pat_off.shape[0] - 1
+    out = np.zeros((n_pat, 3), np.int64)
+    # each pattern is looked at only in sequences holding its anchor (its first item)
+    anc_off = np.zeros(n_items + 2, np.int64)
+    for j in range(n_pat):
+        anc_off[pat_items[pat_set_off[pat_off[j]]] + 1] += 1
+    for it in range(n_items + 1):
+        anc_off[it + 1] += anc_off[it]
+    anc_pat = np.empty(n_pat, np.int64)
+    fill = anc_off[:-1].copy()
+    for j in range(n_pat):
+        it = pat_items[pat_set_off[pat_off[j]]]
+        anc_pat[fill[it]] = j
+        fill[it] += 1
+    n = seq_off.shape[0] - 1
+    lanes = max(1, min(lanes, n))
+    part = np.zeros((lanes, n_pat, 3), np.int64)
+    for lane in numba.prange(lanes):
+        _count_range(seq_off, set_off, items, times, n_items, pat_off, pat_set_off, pat_items, min_gap, max_gap,
+                     window, bin_a, bin_b, anc_off, anc_pat, n * lane // lanes, n * (lane + 1) // lanes, part[lane])
+    for lane in range(lanes):
+        out += part[lane]
     return out
 
 
 @numba.njit(cache=True)
-def item_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray:
-    """Number of sequences containing each item id (index 0 unused)."""
-    out = np.zeros(n_items + 1, np.int64)
-    mark = np.zeros(n_items + 1, np.int64)
-    for s in range(seq_off.shape[0] - 1):
+def _item_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, s_lo: int, s_hi: int,
+                out: np.ndarray) -> None:
+    mark = np.zeros(out.shape[0], np.int64)
+    for s in range(s_lo, s_hi):
         for x in range(set_off[seq_off[s]], set_off[seq_off[s + 1]]):
             it = items[x]
             if mark[it] != s + 1:
                 mark[it] = s + 1
                 out[it] += 1
+
+
+@numba.njit(cache=True, parallel=True)
+def item_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, n_items: int, lanes: int) -> np.ndarray:
+    """Number of sequences containing each item id (index 0 unused), ``lanes`` ranges of sequences in parallel."""
+    n = seq_off.shape[0] - 1
+    lanes = max(1, min(lanes, n))
+    part = np.zeros((lanes, n_items + 1), np.int64)
+    for lane in numba.prange(lanes):
+        _item_range(seq_off, set_off, items, n * lane // lanes, n * (lane + 1) // lanes, part[lane])
+    out = np.zeros(n_items + 1, np.int64)
+    for lane in range(lanes):
+        out += part[lane]
     return out
 
 
 @numba.njit(cache=True)
-def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
-                  tile_lo: int, tile_hi: int, n_frequent: int) -> np.ndarray:
-    """Support of every 2-sequence ``<{a}, {b}>`` (a strictly before b) over frequent items.
-
-    ``index[item]`` is the item's rank among frequent items or -1. Rows are first items
-    of rank ``tile_lo..tile_hi-1``, columns every frequent item.
-    """
-    out = np.zeros((tile_hi - tile_lo, n_frequent), np.int64)
+def _pair_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray, tile_lo: int,
+                tile_hi: int, s_lo: int, s_hi: int, out: np.ndarray) -> None:
+    n_frequent = out.shape[1]
     first = np.full(n_frequent, -1, np.int64)
     last = np.full(n_frequent, -1, np.int64)
     seen = np.empty(n_frequent, np.int64)
-    for s in range(seq_off.shape[0] - 1):
+    for s in range(s_lo, s_hi):
         m = 0
         for t in range(seq_off[s], seq_off[s + 1]):
             pos = t - seq_off[s]
@@ -506,6 +583,26 @@ def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, i
         for u in range(m):
             first[seen[u]] = -1
             last[seen[u]] = -1
+
+
+@numba.njit(cache=True, parallel=True)
+def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
+                  tile_lo: int, tile_hi: int, n_frequent: int, lanes: int) -> np.ndarray:
+    """Support of every 2-sequence ``<{a}, {b}>`` (a strictly before b) over frequent items.
+
+    ``index[item]`` is the item's rank among frequent items or -1. Rows are first items
+    of rank ``tile_lo..tile_hi-1``, columns every frequent item. ``lanes`` ranges of
+    sequences in parallel, their integer counts summed (the same for any ``lanes``).
+    """
+    n = seq_off.shape[0] - 1
+    lanes = max(1, min(lanes, n))
+    part = np.zeros((lanes, tile_hi - tile_lo, n_frequent), np.int64)
+    for lane in numba.prange(lanes):
+        _pair_range(seq_off, set_off, items, index, tile_lo, tile_hi, n * lane // lanes, n * (lane + 1) // lanes,
+                    part[lane])
+    out = part[0].copy()
+    for lane in range(1, lanes):
+        out += part[lane]
     return out
 
 
@@ -530,13 +627,15 @@ def _put(buf: np.ndarray, w: int, v: int) -> int:
 LUT_IDS = 1 << 20  # item ids below this are formatted from a table of their digits
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, lo: int,
                hi: int) -> np.ndarray:
     """SPMF text of sequences ``lo..hi-1``: ``5 -1 8 9 -1 2 -1 -2`` and a newline per sequence.
 
     With a non-empty ``times`` (one per itemset) each itemset starts with ``<t>``
-    (SPMF's timestamped format): ``<0> 5 -1 <3> 8 9 -1 -2``.
+    (SPMF's timestamped format): ``<0> 5 -1 <3> 8 9 -1 -2``. Each sequence's bytes are
+    sized, then written at their offset, in parallel over sequences (same bytes for any
+    thread count).
     """
     timed = times.shape[0] > 0
     top = 0
@@ -549,17 +648,21 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
     if table:
         for v in range(top + 1):
             lut_len[v] = _put(lut, v * width, v) - v * width
-    size = 0
-    for t in range(seq_off[lo], seq_off[hi]):
-        for x in range(set_off[t], set_off[t + 1]):
-            size += (lut_len[items[x]] if table else _digits(items[x])) + 1
-        size += 3
-        if timed:
-            size += _digits(times[t]) + 3
-    size += 3 * (hi - lo)
-    buf = np.empty(size, np.uint8)
-    w = 0
-    for s in range(lo, hi):
+    start = np.zeros(hi - lo + 1, np.int64)
+    for s in numba.prange(lo, hi):
+        size = 3
+        for t in range(seq_off[s], seq_off[s + 1]):
+            for x in range(set_off[t], set_off[t + 1]):
+                size += (lut_len[items[x]] if table else _digits(items[x])) + 1
+            size += 3
+            if timed:
+                size += _digits(times[t]) + 3
+        start[s - lo + 1] = size
+    for i in range(hi - lo):
+        start[i + 1] += start[i]
+    buf = np.empty(start[hi - lo], np.uint8)
+    for s in numba.prange(lo, hi):
+        w = start[s - lo]
         for t in range(seq_off[s], seq_off[s + 1]):
             if timed:
                 buf[w] = 60
@@ -584,7 +687,6 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
         buf[w] = 45
         buf[w + 1] = 50
         buf[w + 2] = 10
-        w += 3
     return buf
 
 

@@ -19,6 +19,7 @@ from medmgen_sequence.fit import fit_spmf
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock
+from medmgen_sequence.threads import numba_threads
 
 
 class PlantedSequences(Generator):
@@ -51,8 +52,9 @@ class PlantedSequences(Generator):
 
     def generate(self, block: SequenceBlock, plan: Sequence[SequentialPattern], ctx: BlockContext) -> BlockResult:
         block = self.resolve(block, ctx)
-        data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
-        return _result(block, plan, n_hosts, data, ctx)
+        with numba_threads(ctx.workers):
+            data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
+            return _result(block, plan, n_hosts, evolve(data, workers=ctx.workers), ctx)
 
     def records(self, block: SequenceBlock) -> int | None:
         return block.n_records()

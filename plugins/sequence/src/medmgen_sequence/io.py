@@ -12,6 +12,7 @@ from attrs import frozen
 
 from medmgen.errors import InputError
 from medmgen_sequence import _kernels as k
+from medmgen_sequence.threads import numba_threads
 
 WRITE_BATCH = 65536  # sequences per SPMF write (memory bound only; bytes do not depend on it)
 
@@ -29,13 +30,15 @@ _PARSE_ERRORS = {
 class SequenceData:
     """A block's sequences: ``seq_off`` -> itemsets, ``set_off`` -> ``items`` (sorted per itemset).
 
-    ``times`` holds one time per itemset, or nothing when the block has no timestamps.
+    ``times`` holds one time per itemset, or nothing when the block has no timestamps;
+    ``workers`` is how many threads write the files (the bytes do not depend on it).
     """
 
     seq_off: np.ndarray
     set_off: np.ndarray
     items: np.ndarray
     times: np.ndarray = attrs.field(factory=lambda: np.empty(0, np.int64))
+    workers: int = attrs.field(default=1, eq=False)
 
     @property
     def records(self) -> int:
@@ -56,10 +59,11 @@ class SequenceData:
     def write_extra(self, directory: Path, block: str) -> Sequence[Path]:
         """``<block>.txt`` (SPMF) and, with timestamps, ``<block>.timestamped.txt``."""
         paths = [Path(directory) / f"{block}.txt"]
-        write_spmf(self, paths[0], timed=False)
-        if self.times.shape[0]:
-            paths.append(Path(directory) / f"{block}.timestamped.txt")
-            write_spmf(self, paths[1], timed=True)
+        with numba_threads(self.workers):
+            write_spmf(self, paths[0], timed=False)
+            if self.times.shape[0]:
+                paths.append(Path(directory) / f"{block}.timestamped.txt")
+                write_spmf(self, paths[1], timed=True)
         return paths
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numba
 import numpy as np
 
 from medmgen_sequence import _kernels as k
@@ -39,7 +40,7 @@ def supports(data: SequenceData, patterns: Sequence[SequentialPattern], n_items:
     bin_a = np.array([a for a, _ in bins], np.int64)
     bin_b = np.array([b for _, b in bins], np.int64)
     return k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *pattern_arrays(patterns),
-                           bin_a, bin_b)
+                           bin_a, bin_b, numba.get_num_threads())
 
 
 def implied_pairs(patterns: Sequence[SequentialPattern]) -> set[tuple[int, int]]:
@@ -65,7 +66,7 @@ def accidental(data: SequenceData, planted: Sequence[SequentialPattern], n_items
     if not targets or not data.records:
         return [], 0
     need = max(1, math.ceil(min(targets) * data.records - 1e-9))
-    isup = k.item_supports(data.seq_off, data.set_off, data.items, n_items)
+    isup = k.item_supports(data.seq_off, data.set_off, data.items, n_items, numba.get_num_threads())
     isup[0] = 0
     freq = np.flatnonzero(isup >= need)
     index = np.full(n_items + 1, -1, np.int64)
@@ -75,7 +76,8 @@ def accidental(data: SequenceData, planted: Sequence[SequentialPattern], n_items
     rows = max(1, TILE_CELLS // max(1, freq.size))
     for lo in range(0, freq.size, rows):
         hi = min(freq.size, lo + rows)
-        counts = k.pair_supports(data.seq_off, data.set_off, data.items, index, lo, hi, freq.size)
+        counts = k.pair_supports(data.seq_off, data.set_off, data.items, index, lo, hi, freq.size,
+                                  numba.get_num_threads())
         for r, c in zip(*np.nonzero(counts >= need)):
             a, b = int(freq[lo + r]), int(freq[c])
             if (a, b) not in implied:

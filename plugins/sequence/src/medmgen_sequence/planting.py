@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -171,24 +170,17 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
         seqs.append(np.repeat(h, flat.size))
         poss.append(pos[:, which].ravel().astype(np.int64))
         its.append(np.tile(flat, h.size))
-    plant_off, order = k.bucket(np.concatenate(seqs), n)
-    pos_, item = np.concatenate(poss)[order], np.concatenate(its)[order]
+    first = np.zeros(n + 1, np.int64)
+    np.cumsum(lengths, out=first[1:])
+    plant_off, order = k.bucket(first[np.concatenate(seqs)] + np.concatenate(poss), int(first[-1]))
+    item = np.concatenate(its)[order]
     size_cdf = count_cdf(block.itemset_size, block.items)
     pop_cdf = popularity_cdf(block.popularity, block.items)
-
-    def chunk(lo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        hi = min(n, lo + block.chunk)
-        return k.fill_chunk(bg, lo, lengths[lo:hi], size_cdf, pop_cdf, block.items, plant_off[lo:hi + 1], pos_,
-                            item)
-
-    starts = range(0, n, block.chunk)
     task = ctx.progress.task(f"{ctx.block}: sequences", n)
-    with ThreadPoolExecutor(max_workers=max(1, ctx.workers)) as pool:
-        parts = []
-        for lo, part in zip(starts, pool.map(chunk, starts)):
-            parts.append(part)
-            task.advance(min(n, lo + block.chunk) - lo)
-    data = _stitch(parts)
+    seq_off, set_off, items = k.fill_sequences(bg, 0, lengths, size_cdf, pop_cdf, block.items, plant_off, item,
+                                               block.chunk)
+    task.advance(n)
+    data = SequenceData(seq_off=seq_off, set_off=set_off, items=items)
     if tkind:
         times = k.draw_times(tkey, data.seq_off, tkind, interval, burst, pause)
         if block.timestamps.arrival:
@@ -201,15 +193,3 @@ def start_times(block: SequenceBlock, ctx: BlockContext) -> np.ndarray:
     """Each sequence's start time (stream ``(DATA, 4)``); all zero without ``timestamps.arrival``."""
     return k.sequence_starts(_key(ctx, 4), block.records, block.timestamps.arrival)
 
-
-def _stitch(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> SequenceData:
-    seq_off, set_off, items = [np.zeros(1, np.int64)], [np.zeros(1, np.int64)], []
-    n_sets = n_items = 0
-    for so, to, it in parts:
-        seq_off.append(so[1:] + n_sets)
-        set_off.append(to[1:] + n_items)
-        items.append(it)
-        n_sets += int(so[-1])
-        n_items += int(to[-1])
-    return SequenceData(seq_off=np.concatenate(seq_off), set_off=np.concatenate(set_off),
-                        items=np.concatenate(items) if items else np.empty(0, np.int32))

@@ -135,7 +135,7 @@ class SequenceBlock(BlockSpec):
                                       "(planted items are added to these).")
     popularity: Popularity = setting(factory=Popularity, doc="Background item popularity.")
     timestamps: Timestamps = setting(factory=Timestamps, doc="Per-itemset times (kind 'none': no times).")
-    chunk: int = setting(65536, doc="Sequences per generation chunk (memory bound; never changes the output).",
+    chunk: int = setting(65536, doc="Sequences per parallel work unit (never changes the output).",
                          ge=1)
     sequential_patterns: list[SequentialPatternSpec] = setting(factory=list,
                                                                doc="Planted sequential patterns, explicit.")
