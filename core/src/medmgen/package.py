@@ -20,6 +20,7 @@ import platform
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,15 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
         data.mkdir()
         for name, block in result.blocks.items():
             own_writer = getattr(block.data, "write_parquet", None)
-            if callable(own_writer):
+            if callable(own_writer):  # the block streams its own files, in its own order
                 own_writer(data, name)
-            else:
+                block.data.write_extra(data, name)
+                continue
+            with ThreadPoolExecutor(2) as pool:  # Parquet (pyarrow) and the text files overlap
+                extra = pool.submit(block.data.write_extra, data, name)
                 for part, table in block.data.tables().items():
                     write_parquet(table, data / (f"{name}.{part}.parquet" if part else f"{name}.parquet"))
-            block.data.write_extra(data, name)
+                extra.result()
         for rel, table in sorted(result.files.items()):
             (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
             write_parquet(table, tmp / rel)
