@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from medmgen import hookimpl
 from medmgen_graph.generator import PlantedGraph, SbmGraph
+from medmgen_graph.intended import IntendedFit
 from medmgen_graph.kinds import KINDS
 from medmgen_graph.recovery import CommunityRecovery
 
@@ -20,4 +21,4 @@ def medmgen_ledger_kinds() -> list:
 
 @hookimpl
 def medmgen_evaluators() -> list:
-    return [CommunityRecovery]
+    return [CommunityRecovery, IntendedFit]

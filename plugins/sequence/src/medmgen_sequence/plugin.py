@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from medmgen import hookimpl
 from medmgen_sequence.generator import IndependentSequences, PlantedSequences
+from medmgen_sequence.intended import IntendedFit
 from medmgen_sequence.kinds import SequentialPattern
 
 
@@ -15,3 +16,8 @@ def medmgen_generators() -> list:
 @hookimpl
 def medmgen_ledger_kinds() -> list:
     return [SequentialPattern]
+
+
+@hookimpl
+def medmgen_evaluators() -> list:
+    return [IntendedFit]

@@ -3,6 +3,7 @@
 from medmgen import hookimpl
 from medmgen_transaction.fit import RealFit
 from medmgen_transaction.generator import IndependentGenerator, PlantedGenerator
+from medmgen_transaction.intended import IntendedFit
 from medmgen_transaction.kinds import HighUtilityItemset, Itemset, Rule
 
 
@@ -18,4 +19,4 @@ def medmgen_ledger_kinds() -> list:
 
 @hookimpl
 def medmgen_evaluators() -> list:
-    return [RealFit]
+    return [RealFit, IntendedFit]
