@@ -9,6 +9,12 @@ tested on the held-out 20%. SDV runs in its own venv (``--sdv-python``, default
 the same run. Prints one table and the ratios.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_tabular.py [--big 1000000] [--no-sdv]
+
+``--only memory``: peak RSS and wall time of ``medmgen.generate`` writing a copula block of
+Adult's shape (10^5, 10^6, 3*10^6 rows), streamed (no constraints: written chunk by
+chunk) beside the in-memory path (forced by a range constraint every row satisfies),
+each in a fresh subprocess measured with ``getrusage(RUSAGE_CHILDREN)``. The
+``tabular_fidelity`` evaluator is left out of that registry: it reads the whole block.
 """
 
 from __future__ import annotations
@@ -115,6 +121,43 @@ def ours(name: str, train: pd.DataFrame, small_n: int, big: int) -> tuple[dict[s
             "peak_mb": peak}, small.to_pandas()
 
 
+MEMORY_CHILD = r"""
+import json, sys, time
+import medmgen, medmgen.builtins, medmgen_tabular.plugin
+from medmgen.plugins import load_registry
+source, target, records, mode, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+reg = load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
+reg.evaluators.pop("tabular_fidelity")
+block = {"modality": "tabular", "generator": "copula", "source": source, "target": target, "records": records}
+if mode == "in-memory":
+    block["constraints"] = [{"kind": "range", "column": "age", "low": 0, "high": 1000}]
+t = time.perf_counter()
+medmgen.generate({"dataset": {"name": "mem", "seed": 1}, "blocks": {"people": block}}, out=out, registry=reg,
+                 force=True)
+print(json.dumps({"seconds": time.perf_counter() - t}))
+"""
+
+
+def memory(sizes: list[int]) -> None:
+    """Peak RSS of streamed vs in-memory generation, one fresh subprocess per run."""
+    wrap = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True, "
+            "check=True); print(p.stdout.strip().splitlines()[-1], resource.getrusage(resource.RUSAGE_CHILDREN)"
+            ".ru_maxrss)")
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            row: dict[str, float] = {"rows": n}
+            for mode in ("streamed", "in-memory"):
+                cmd = [sys.executable, "-c", wrap, sys.executable, "-c", MEMORY_CHILD, str(ADULT), TARGET, str(n),
+                       mode, str(Path(tmp) / mode)]
+                out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
+                row[f"{mode}_s"] = json.loads(" ".join(out[:-1]))["seconds"]
+                row[f"{mode}_rss_mib"] = int(out[-1]) / 1024
+            row["rss_ratio"] = row["in-memory_rss_mib"] / row["streamed_rss_mib"]
+            rows.append(row)
+            print(pd.DataFrame(rows).round(2).to_string(index=False), flush=True)
+
+
 def bootstrap(train: pd.DataFrame) -> pd.DataFrame:
     return train.iloc[np.random.default_rng(1).integers(0, len(train), len(train))].reset_index(drop=True)
 
@@ -125,7 +168,11 @@ def main() -> None:
     ap.add_argument("--no-sdv", action="store_true")
     ap.add_argument("--sdv-python", default="/work/venv-sdv/bin/python")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--only", choices=["memory"], help="run one section only")
+    ap.add_argument("--sizes", default="100000,1000000,3000000", help="rows for --only memory")
     args = ap.parse_args()
+    if args.only == "memory":
+        return memory([int(x) for x in args.sizes.split(",")])
     df = pd.read_csv(ADULT)
     train, test = split(df)
     rows = {}

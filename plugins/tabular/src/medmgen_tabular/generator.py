@@ -18,9 +18,9 @@ from medmgen import seeds
 from medmgen.errors import InputError, Problem
 from medmgen.interfaces import BlockContext, BlockResult, Generator
 from medmgen.ledger import Event, Pattern
-from medmgen_tabular import classf1, constraints, fidelity, model
+from medmgen_tabular import classf1, constraints, fidelity, model, stream
 from medmgen_tabular.data import TabularData
-from medmgen_tabular.io import Column, encode, fresh_ids, read_table, source_mtime
+from medmgen_tabular.io import Column, encode, read_table, source_mtime
 from medmgen_tabular.kinds import ClassF1, ClassShare
 from medmgen_tabular.spec import BayesNetBlock, CopulaBlock, FittedBlock
 
@@ -150,13 +150,30 @@ class FittedGenerator(Generator):
             weights = class_weights(modelled[j], aims)
             fitted = model.with_level_weights(fitted, j, weights)
         task = ctx.progress.task(f"{ctx.block}: sampling {self.name}", records)
-        codes = model.sample_chunks(fitted.sample, records, block.chunk_rows,
-                                    lambda i: seeds.state_words(ctx.seed_sequence(seeds.DATA, i), 1),
-                                    len(modelled), task.advance, ctx.workers)
-        out = _assemble(columns, modelled, codes, records)
+        recipe = stream.Recipe(columns=tuple(columns), modelled=tuple(modelled), sample=fitted.sample,
+                               state_for=lambda i: seeds.state_words(ctx.seed_sequence(seeds.DATA, i), 1),
+                               records=records, chunk_rows=block.chunk_rows, workers=ctx.workers)
+        tally, maps = _tally(modelled)
         metrics: dict[str, Any] = {"generator": self.name, "source_rows": table.num_rows, "rows": records,
                                    "identifiers": [c.name for c in columns if c.identifier]}
-        metrics |= _fidelity(modelled, codes)
+        if not block.constraints and not f1s:  # nothing needs the whole table: keep the recipe, count per chunk
+            levels = [np.zeros(len(c.counts), dtype=np.int64) for c in modelled]
+            for codes in recipe.codes():
+                tally.add(_binned(maps, codes))
+                for j, acc in enumerate(levels):
+                    acc += np.bincount(codes[:, j], minlength=len(acc))
+                task.advance(len(codes))
+            metrics |= tally.summary()
+            names = [c.name for c in modelled]
+            counted = [_count_share(p, modelled[names.index(p.column)], levels[names.index(p.column)], records)
+                       for p in shares]
+            data = TabularData(recipe=recipe, csv=block.csv, chunk_rows=block.chunk_rows)
+            return BlockResult(data=data, patterns=counted, metrics=metrics)
+        codes = model.sample_chunks(fitted.sample, records, block.chunk_rows, recipe.state_for, len(modelled),
+                                    task.advance, ctx.workers)
+        out = stream.assemble(columns, modelled, codes, records)
+        tally.add(_binned(maps, codes))
+        metrics |= tally.summary()
         if holdout is not None:
             metrics |= {"source_rows": table.num_rows + holdout.num_rows, "fit_rows": table.num_rows,
                         "holdout_rows": holdout.num_rows, "f1_class_shares": {p.value: aims[p.value] for p in f1s}}
@@ -171,7 +188,7 @@ class FittedGenerator(Generator):
 
         def regenerate(n: int, round_: int) -> pa.Table:
             state = seeds.state_words(ctx.seed_sequence(seeds.REPAIR, round_), 1)
-            return _assemble(columns, modelled, fitted.sample(state, n), n)
+            return stream.assemble(columns, modelled, fitted.sample(state, n), n)
 
         recount: Any = recount_shares
         patterns = count_shares(out, shares)
@@ -184,7 +201,8 @@ class FittedGenerator(Generator):
                 return classf1.recount_f1(t, holdout, block.target, judged, recount_shares(t, origin, tainted, ps),
                                           block.f1_max_iter)
 
-        data = TabularData(table=out, csv=block.csv, regenerate=regenerate, reference=table,
+        data = TabularData(table=out, csv=block.csv, chunk_rows=block.chunk_rows, regenerate=regenerate,
+                           reference=table,
                            identifiers=tuple(c.name for c in columns if c.identifier), recount=recount)
         return BlockResult(data=data, patterns=patterns, metrics=metrics)
 
@@ -238,17 +256,22 @@ def recount_shares(table: pa.Table, origin: np.ndarray, tainted: Mapping[str, np
     return out
 
 
-def _assemble(columns: Sequence[Column], modelled: Sequence[Column], codes: np.ndarray, records: int) -> pa.Table:
-    sampled = dict(zip([c.name for c in modelled], model.decode(modelled, codes)))
-    arrays = [sampled[c.name] if not c.identifier else fresh_ids(c, records) for c in columns]
-    return pa.table(arrays, names=[c.name for c in columns])
+def _count_share(p: Pattern, column: Column, counts: np.ndarray, records: int) -> Pattern:
+    """A ``class_share`` pattern with its share counted from per-level row counts of its column."""
+    texts = column.levels.cast(pa.string()).to_pylist()
+    rows = int(sum(n for t, n in zip(texts, counts) if t == p.value))
+    return evolve(p, realized_share=round(rows / max(records, 1), 9), rows=rows)
 
 
-def _fidelity(modelled: Sequence[Column], codes: np.ndarray) -> dict[str, float]:
+def _tally(modelled: Sequence[Column]) -> tuple[fidelity.Tally, list[np.ndarray]]:
+    """Source counts in ``FIDELITY_BINS`` bins per column, ready to count synthetic chunks; the level -> bin maps."""
     maps = [model.level_bins(c, FIDELITY_BINS) for c in modelled]
-    real = [m[c.codes] for m, c in zip(maps, modelled)]
-    synth = [m[np.ascontiguousarray(codes[:, j])] for j, m in enumerate(maps)]
-    return fidelity.summary(real, synth, [int(m.max()) + 1 for m in maps])
+    return fidelity.Tally([m[c.codes] for m, c in zip(maps, modelled)], [int(m.max()) + 1 for m in maps]), maps
+
+
+def _binned(maps: Sequence[np.ndarray], codes: np.ndarray) -> list[np.ndarray]:
+    """Fidelity bins of one chunk's level indices, per column."""
+    return [m[np.ascontiguousarray(codes[:, j])] for j, m in enumerate(maps)]
 
 
 class CopulaGenerator(FittedGenerator):

@@ -115,15 +115,16 @@ def encode(table: pa.Table, max_levels: int, source: str) -> list[Column]:
     return out
 
 
-def fresh_ids(column: Column, records: int) -> pa.Array:
-    """``records`` unique values shaped like an identifier column."""
+def fresh_ids(column: Column, records: int, start: int = 0, count: int | None = None) -> pa.Array:
+    """Values ``start .. start + count`` of ``records`` unique values shaped like an identifier column."""
+    count = records - start if count is None else count
     t = column.levels.type
     if pa.types.is_integer(t):
-        start = int(pc.min(column.levels).as_py())
-        return pa.array(np.arange(start, start + records, dtype=np.int64)).cast(t, safe=False)
+        first_id = int(pc.min(column.levels).as_py())
+        return pa.array(np.arange(first_id + start, first_id + start + count, dtype=np.int64)).cast(t, safe=False)
     first, last = str(column.levels[0].as_py()), str(column.levels[-1].as_py())
     same = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), min(len(first), len(last)))
     prefix = first[:same].rstrip("0123456789")  # levels are sorted: the ends share every common prefix
-    numbers = pc.utf8_lpad(pa.array(np.arange(1, records + 1)).cast(pa.string()), width=len(str(records)),
-                           padding="0")
+    numbers = pc.utf8_lpad(pa.array(np.arange(start + 1, start + count + 1)).cast(pa.string()),
+                           width=len(str(records)), padding="0")
     return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "").cast(t)
