@@ -7,7 +7,7 @@ their kinds through the ``medmgen_ledger_kinds`` hook. ``ledger.json`` is versio
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
@@ -172,6 +172,3 @@ def status_for(p: Pattern, tolerance: float | None) -> str:
         return "weakened"
     return "kept"
 
-
-def kinds_table(kinds: Iterable[type[Pattern]]) -> dict[str, type[Pattern]]:
-    return {k.kind: k for k in kinds}

@@ -96,8 +96,6 @@ class Spec:
     def digest(self) -> str:
         return hashlib.sha256(self.to_toml().encode()).hexdigest()
 
-    def with_seed(self, seed: int) -> Spec:
-        return attrs.evolve(self, dataset=attrs.evolve(self.dataset, seed=seed))
 
 
 def _plain(obj: Any) -> Any:
