@@ -15,9 +15,7 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 HERE = Path(__file__).parent
-ADULT = Path("/work/shared/data/adult/adult.csv.gz")
-if not ADULT.exists():
-    ADULT = HERE.parents[3] / "shared" / "data" / "adult" / "adult.csv.gz"
+ADULT = Path(__file__).resolve().parents[4] / "shared" / "data" / "adult" / "adult.csv.gz"  # ../shared
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from medmgen import cli
 from medmgen.errors import InputError
 from medmgen_transaction.fimi import parse_transactions, positive_ids, read_transactions
 
-FIMI = Path("/work/shared/data/fimi")
+FIMI = Path(__file__).resolve().parents[4] / "shared" / "data" / "fimi"  # ../shared
 
 
 def python_parse(text: str, *, allow_zero: bool = False) -> list[list[int]]:

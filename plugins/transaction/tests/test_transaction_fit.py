@@ -33,7 +33,7 @@ from medmgen_transaction.fit import (
     support_count,
 )
 
-FIMI = Path("/work/shared/data/fimi")
+FIMI = Path(__file__).resolve().parents[4] / "shared" / "data" / "fimi"  # ../shared
 
 
 def random_db(seed: int, n: int = 400, items: int = 30) -> Transactions:
