@@ -121,10 +121,6 @@ def _miss(checks: list[dict[str, Any]]) -> float:
     return worst
 
 
-def _tolerances(spec: Spec) -> dict[str, float]:
-    return {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
-
-
 def _final_status(p: Pattern, tolerances: Mapping[str, float]) -> Pattern:
     computed = status_for(p, tolerances.get(p.quantity or ""))
     worst = max(p.status, computed, key=STATUSES.index)
@@ -206,7 +202,7 @@ def run(
     else:
         chosen = len(iterations) - 1
 
-    tolerances = _tolerances(spec)
+    tolerances = spec.tolerances()
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
     tables = LazyTables(results)
     with cost.stage("evaluate"):

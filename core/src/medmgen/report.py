@@ -59,7 +59,7 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
         t, r = p.target(), p.realized()
         if t is not None and r is not None and p.quantity:
             points.setdefault(p.quantity, []).append((t, r))
-    limits = {k[4:-10]: v for k, v in spec.thresholds.items() if k.startswith("max_") and k.endswith("_deviation")}
+    limits = spec.tolerances()
     if points:
         parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points, limits) + "</figure>")
     if any(it["max_deviation"] for it in report["iterations"]):  # nothing to plot without planted targets

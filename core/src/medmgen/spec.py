@@ -90,6 +90,12 @@ class Spec:
             out[name] = _plain(value)
         return out
 
+    def tolerances(self) -> dict[str, float]:
+        """Each quantity's tolerance: ``max_support_deviation = 0.001`` gives ``{"support": 0.001}``."""
+        prefix, suffix = "max_", "_deviation"
+        return {k[len(prefix):-len(suffix)]: v for k, v in self.thresholds.items()
+                if k.startswith(prefix) and k.endswith(suffix)}
+
     def to_toml(self) -> str:
         return tomli_w.dumps(self.to_dict())
 
