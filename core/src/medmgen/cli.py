@@ -170,16 +170,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from medmgen.block_tables import LazyTables, ParquetParts
     from medmgen.dataset import load
     from medmgen.errors import InputError
     from medmgen.interfaces import Evaluation
+    from medmgen.package import block_files
     from medmgen.pipeline import check_thresholds, evaluate_all
 
     reg = _registry(args)
     if args.against is not None and not args.against.exists():
         raise InputError.one(str(args.against), "", "file not found")
     ds = load(args.directory, registry=reg)
-    tables = {b: {part: ds.table(b, part) for part in ds.parts(b)} for b in ds.blocks}
+    tables = LazyTables({b: ParquetParts(files) for b, files in block_files(args.directory).items()})
     metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against))
     checks = check_thresholds(ds.spec, reg, metrics)
     if args.json:

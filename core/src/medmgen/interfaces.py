@@ -18,6 +18,7 @@ import pyarrow as pa
 from attrs import frozen
 
 from medmgen import seeds
+from medmgen.block_tables import LazyTables, as_lazy_tables
 from medmgen.errors import Problem
 from medmgen.fields import setting
 from medmgen.ledger import Pattern
@@ -61,6 +62,9 @@ class BlockData(Protocol):
 
 # Optional methods of BlockData, looked up with getattr:
 #   rows() -> Mapping[str, int]          rows per part without materialising tables()
+#   batches(part) -> Iterator[pa.RecordBatch]
+#                                        the part's rows in order, a chunk at a time, without
+#                                        materialising (evaluators read it via BlockTables)
 #   write_parquet(directory, block)      write the Parquet parts itself (e.g. chunk by chunk,
 #                                        so memory stays bounded); then tables() is only called
 #                                        when an evaluator or the Python API asks for a table.
@@ -218,7 +222,8 @@ class Evaluation:
 
     spec: Any
     ledger: Any
-    tables: Mapping[str, Mapping[str, pa.Table]]
+    # block -> BlockTables: ``[part]`` is the whole table; ``batches``/``head``/``rows`` stream.
+    tables: LazyTables = attrs.field(converter=as_lazy_tables)
     against: Path | None = None
     iteration: int | None = None
 

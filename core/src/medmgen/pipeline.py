@@ -13,6 +13,7 @@ import attrs
 from attrs import frozen
 
 from medmgen import feedback
+from medmgen.block_tables import LazyTables
 from medmgen.errors import InputError, MedmgenError, PluginError
 from medmgen.interfaces import BlockContext, BlockResult, Evaluation, Generator, Threshold
 from medmgen.ledger import STATUSES, Ledger, Pattern, status_for
@@ -204,7 +205,7 @@ def run(
 
     tolerances = spec.tolerances()
     ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
-    tables = LazyTables(results)
+    tables = LazyTables({name: r.data for name, r in results.items()})
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
         files: dict[str, Any] = {}
@@ -236,25 +237,6 @@ def _set_threads(workers: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
-
-
-class LazyTables(Mapping[str, Mapping[str, Any]]):
-    """Each block's tables, materialised only when an evaluator asks for them."""
-
-    def __init__(self, results: Mapping[str, BlockResult]) -> None:
-        self._results = results
-        self._cache: dict[str, Mapping[str, Any]] = {}
-
-    def __getitem__(self, block: str) -> Mapping[str, Any]:
-        if block not in self._cache:
-            self._cache[block] = dict(self._results[block].data.tables())
-        return self._cache[block]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._results)
-
-    def __len__(self) -> int:
-        return len(self._results)
 
 
 def block_rows(data: Any) -> dict[str, int]:
