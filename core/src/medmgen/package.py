@@ -115,7 +115,10 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
     from medmgen import report as report_mod
 
     out = Path(out)
-    with atomic_dir(out, force=force) as tmp:
+    # The report page (matplotlib, mostly Python) is drawn on a thread while the blocks'
+    # files are encoded (pyarrow, numba: outside the GIL), so the two overlap.
+    with ThreadPoolExecutor(1) as drawing, atomic_dir(out, force=force) as tmp:
+        page = drawing.submit(report_mod.render_html, result.spec, result.ledger, result.report, result.figures)
         data = tmp / "data"
         data.mkdir()
         for name, block in result.blocks.items():
@@ -135,8 +138,7 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
         (tmp / "spec.toml").write_text(result.spec.to_toml())
         (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))
         (tmp / "report.json").write_text(canonical_json(result.report))
-        page = report_mod.render_html(result.spec, result.ledger, result.report, result.figures)
-        (tmp / "report.html").write_text(page)
+        (tmp / "report.html").write_text(page.result())
         manifest = build_manifest(tmp, result.spec, registry)
         (tmp / "manifest.json").write_text(canonical_json(manifest))
     return out

@@ -7,22 +7,31 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 
-def _plt() -> Any:
+def figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
+    """A matplotlib ``Figure`` and its axes (a 2-D array), without pyplot's global state,
+    so reports can be drawn on a background thread while data is written."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams["svg.hashsalt"] = "medmgen"
-    plt.rcParams["svg.fonttype"] = "none"
-    return plt
+    matplotlib.rcParams["svg.hashsalt"] = "medmgen"
+    matplotlib.rcParams["svg.fonttype"] = "none"
+    gridspec_kw = kw.pop("gridspec_kw", None)
+    fig = Figure(**kw)
+    return fig, fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=gridspec_kw)
 
 
 def svg(fig: Any) -> str:
-    plt = _plt()
+    """The figure as an inline ``<svg>`` element (no date or creator: same figure, same bytes)."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "medmgen"
+    matplotlib.rcParams["svg.fonttype"] = "none"
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot: release it there
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     text = buf.getvalue()
     return text[text.index("<svg"):]
 
@@ -45,10 +54,8 @@ def _thin(pts: Sequence[tuple[float, float]]) -> Sequence[tuple[float, float]]:
 def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
                        tolerances: Mapping[str, float] | None = None) -> str:
     """Per quantity: realized against target (top) and the deviation with its tolerance band (bottom)."""
-    plt = _plt()
     tolerances = tolerances or {}
-    fig, axes = plt.subplots(2, len(points), figsize=(4.4 * len(points), 6.6), squeeze=False,
-                             gridspec_kw={"height_ratios": [3, 2]})
+    fig, axes = figure(2, len(points), figsize=(4.4 * len(points), 6.6), gridspec_kw={"height_ratios": [3, 2]})
     for col, (quantity, all_pts) in enumerate(sorted(points.items())):
         pts = _thin(all_pts)
         xs = [p[0] for p in pts]
@@ -75,14 +82,14 @@ def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
 
 def convergence(iterations: Sequence[Mapping[str, Any]], limits: Mapping[str, float]) -> str:
     """Max deviation per feedback iteration (log scale), with each threshold."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
+    fig, axes = figure(figsize=(5.5, 3.6))
+    ax = axes[0][0]
     quantities = sorted({q for it in iterations for q in it["max_deviation"]})
     for q in quantities:
         xs = [it["iteration"] + 1 for it in iterations if q in it["max_deviation"]]
         ys = [max(it["max_deviation"][q], 1e-9) for it in iterations if q in it["max_deviation"]]
         line = ax.plot(xs, ys, marker="o", label=f"max {q} deviation")[0]
-        if q in limits:
+        if q in limits and 0 < limits[q] <= 1e6 * max(ys):  # a far-off limit would only flatten the curve
             ax.axhline(limits[q], color=line.get_color(), ls=":", lw=1, label=f"threshold ({q})")
     ax.set_yscale("log")
     ax.set_xlabel("generation pass")
@@ -94,8 +101,8 @@ def convergence(iterations: Sequence[Mapping[str, Any]], limits: Mapping[str, fl
 
 
 def bars(title: str, labels: Sequence[str], values: Sequence[float], ylabel: str) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(max(3.5, 1.1 * len(labels) + 1.5), 3.2))
+    fig, axes = figure(figsize=(max(3.5, 1.1 * len(labels) + 1.5), 3.2))
+    ax = axes[0][0]
     ax.bar(labels, values, color="#1f6feb")
     ax.set_title(title)
     ax.set_ylabel(ylabel)

@@ -121,15 +121,12 @@ class IntendedFit(Evaluator):
 
 def loglog(realized: np.ndarray, law: np.ndarray, first: int, what: str) -> str:
     """Inline SVG: realized frequencies (dots) and the intended pmf on ``first..`` (line), log-log."""
-    import matplotlib
     import matplotlib.ticker
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from medmgen.plots import figure, svg
 
-    from medmgen.plots import svg
-
-    fig, ax = plt.subplots(figsize=(5, 3.4))
+    fig, axes = figure(figsize=(5, 3.4))
+    ax = axes[0][0]
     k = np.arange(realized.size)
     seen = realized > 0
     ax.loglog(k[seen & (k > 0)], realized[seen & (k > 0)], "o", ms=3, color="#1f6feb", label="realized")
