@@ -10,7 +10,7 @@ from coretest import TOY_SPEC, run_cli, write
 
 def test_validate_ok_and_invalid(tmp_path, toy_spec):
     ok = run_cli("validate", str(toy_spec))
-    assert ok.returncode == 0 and "flags [toy/exact]" in ok.stdout
+    assert ok.returncode == 0 and "flags [toy/exact, " in ok.stdout
     bad = write(tmp_path / "bad.toml", TOY_SPEC.replace("records = 2000", "records = -3\ncolour = 1"))
     out = run_cli("validate", str(bad))
     assert out.returncode == 2
@@ -20,6 +20,16 @@ def test_validate_ok_and_invalid(tmp_path, toy_spec):
         f"{bad}:blocks.flags.records: out of range (expected >= 1 and <= 10000000, got -3)",
     ]
     assert "Traceback" not in out.stderr
+
+
+def test_validate_reads_sources_like_generate(tmp_path, toy_spec):
+    spec = write(tmp_path / "s.toml", TOY_SPEC.replace("records = 2000", 'records = 2000\nsource = "rates.txt"'))
+    out = run_cli("validate", str(spec))
+    assert out.returncode == 2 and out.stderr.strip() == (
+        f"{spec}:blocks.flags.source: file not found (expected a file, got 'rates.txt')")
+    (tmp_path / "rates.txt").write_text("0.25\n0.5\n")
+    ok = run_cli("validate", str(spec))
+    assert ok.returncode == 0 and "2 planned" in ok.stdout, ok.stderr
 
 
 def test_generate_writes_the_contract_layout(tmp_path, toy_spec):

@@ -127,3 +127,14 @@ def test_when_thresholds_never_hold_the_closest_pass_is_written(registry):
     assert its[chosen]["max_deviation"]["support"] == min(it["max_deviation"]["support"] for it in its)
     written = max(abs(p.realized_support - p.target_support) for p in ds.ledger.patterns)
     assert written == its[chosen]["max_deviation"]["support"]
+
+
+def test_closest_pass_breaks_a_tie_on_the_worst_threshold_by_the_others():
+    from medmgen.pipeline import _miss
+
+    def checks(confidence, support):
+        return [{"value": confidence, "limit": 0.01, "op": "<="}, {"value": support, "limit": 0.001, "op": "<="}]
+
+    stuck_first, stuck_later = _miss(checks(0.2, 0.0018)), _miss(checks(0.2, 0.0001))
+    assert stuck_later < stuck_first  # same worst ratio (confidence): the pass whose support holds wins
+    assert _miss(checks(0.005, 0.0009)) < stuck_later  # all held beats any miss

@@ -141,11 +141,17 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from medmgen.pipeline import plan_all
+    from medmgen.privacy import check_budget
     from medmgen.spec import load_spec
 
-    spec = load_spec(args.spec, _registry(args), overrides=args.overrides)
+    reg = _registry(args)
+    spec = load_spec(args.spec, reg, overrides=args.overrides)
+    check_budget(spec, reg.mechanisms, spec.source)
+    _, plans = plan_all(spec, reg)  # reads sources, draws random patterns, checks they can fit
     _say(args, f"{args.spec}: ok ({len(spec.blocks)} block(s): "
-         + ", ".join(f"{n} [{b.modality}/{b.generator}]" for n, b in spec.blocks.items()) + ")")
+         + ", ".join(f"{n} [{b.modality}/{b.generator}, {len(plans[n])} planned]" for n, b in spec.blocks.items())
+         + ")")
     return EXIT_OK
 
 

@@ -107,9 +107,10 @@ def check_thresholds(
     return checks
 
 
-def _miss(checks: list[dict[str, Any]]) -> float:
-    """How far a pass is from its feedback thresholds: the worst value/limit ratio (lower is better)."""
-    worst = 0.0
+def _miss(checks: list[dict[str, Any]]) -> tuple[float, ...]:
+    """How far a pass is from its feedback thresholds: every value/limit ratio, worst first
+    (compared in order, so a tie on the worst is broken by the next; lower is better)."""
+    ratios = []
     for c in checks:
         value, limit = c["value"], c["limit"]
         if value is None:
@@ -118,14 +119,32 @@ def _miss(checks: list[dict[str, Any]]) -> float:
             ratio = value / limit if limit > 0 else (0.0 if value <= 0 else float("inf"))
         else:
             ratio = limit / value if value > 0 else float("inf")
-        worst = max(worst, ratio)
-    return worst
+        ratios.append(ratio)
+    return tuple(sorted(ratios, reverse=True))
 
 
 def _final_status(p: Pattern, tolerances: Mapping[str, float]) -> Pattern:
     computed = status_for(p, tolerances.get(p.quantity or ""))
     worst = max(p.status, computed, key=STATUSES.index)
     return p if worst == p.status else attrs.evolve(p, status=worst)
+
+
+def plan_all(spec: Spec, registry: Registry, *, workers: int = 1, progress: Progress | None = None,
+             ) -> tuple[dict[str, Generator], dict[str, list[Pattern]]]:
+    """Each block's generator and plan (source files read, random patterns drawn, feasibility
+    checked): what ``medmgen validate`` runs after parsing, and the first step of :func:`run`."""
+    gens: dict[str, Generator] = {}
+    plans: dict[str, list[Pattern]] = {}
+    for name, block in spec.blocks.items():
+        cls = registry.generator(block.modality, block.generator)
+        assert cls is not None
+        gens[name] = cls()
+        ctx = BlockContext(block=name, root_seed=spec.dataset.seed, spec_dir=spec.directory, source=spec.source,
+                           workers=workers, progress=progress or NullProgress())
+        with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
+            plans[name] = list(gens[name].plan(block, ctx))
+    _check_unique_ids([p for plan in plans.values() for p in plan], spec.source)
+    return gens, plans
 
 
 def run(
@@ -142,26 +161,16 @@ def run(
     cost = _Cost()
     check_budget(spec, registry.mechanisms, spec.source)
     root = spec.dataset.seed
-    gens: dict[str, Generator] = {}
-    plans: dict[str, list[Pattern]] = {}
     with cost.stage("plan"):
-        for name, block in spec.blocks.items():
-            cls = registry.generator(block.modality, block.generator)
-            assert cls is not None
-            gens[name] = cls()
-            ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
-                               workers=workers, progress=progress)
-            with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
-                plans[name] = list(gens[name].plan(block, ctx))
+        gens, plans = plan_all(spec, registry, workers=workers, progress=progress)
     all_planned = [p for plan in plans.values() for p in plan]
-    _check_unique_ids(all_planned, spec.source)
     controller = feedback.Controller.start(all_planned, spec.feedback.gain)
     effective = dict(controller.effective)
     iterations: list[dict[str, Any]] = []
     max_iter = spec.feedback.max_iterations
     results: dict[str, BlockResult] = {}
     ledger = Ledger(seed=root)
-    best: tuple[float, int, dict[str, BlockResult], Ledger] | None = None
+    best: tuple[tuple[float, ...], int, dict[str, BlockResult], Ledger] | None = None
     held = False
     for it in range(max_iter):
         previous, results = results, {}
