@@ -95,6 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             if args.quiet:
                 warnings.simplefilter("ignore")
+            elif not args.debug:  # one plain line per warning; --debug keeps Python's file:line form
+                warnings.showwarning = _show_warning
             return _COMMANDS[args.command](args)
     except MedmgenError as exc:
         if args.debug:
@@ -104,6 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("medmgen: interrupted; nothing was written", file=sys.stderr)
         return 130
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def _registry(args: argparse.Namespace) -> Any:
