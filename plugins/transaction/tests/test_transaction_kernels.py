@@ -174,11 +174,12 @@ def test_plant_chunk_matches_twin() -> None:
     assert sum(set(units[0]) <= set(r) for r in rows) >= 6
 
 
-@pytest.mark.parametrize("pop", [[1.0] * 30, [0.0] * 25 + [1.0] * 5])
-def test_fill_chunk_matches_twin(pop: list[float]) -> None:
+@pytest.mark.parametrize(("pop", "lengths"), [([1.0] * 30, [1, 3, 6, 9]), ([0.0] * 25 + [1.0] * 5, [1, 3, 6, 9]),
+                                             ([1.0] * 120, [2, 40, 60, 110])])  # past RANK_SORT_MAX
+def test_fill_chunk_matches_twin(pop: list[float], lengths: list[int]) -> None:
     planted = [[4, 2, 2], [], [30, 1], [7], []] * 8
     p_off, p_items = as_csr(planted)
-    len_values = np.array([1, 3, 6, 9], dtype=np.int64)
+    len_values = np.array(lengths, dtype=np.int64)
     len_prob, len_alias = K.build_alias(np.array([0.1, 0.4, 0.3, 0.2]))
     pop_prob, pop_alias = K.build_alias(np.array(pop))
     positive = np.array([False] + [w > 0 for w in pop])
@@ -189,38 +190,68 @@ def test_fill_chunk_matches_twin(pop: list[float]) -> None:
     assert as_rows(offsets, items) == twin
 
 
-def test_count_sets_matches_twin() -> None:
-    db = random_db(4)
+@pytest.mark.parametrize("k", [0, 1, 5, K.RANK_SORT_MAX, K.RANK_SORT_MAX + 1, 200])
+def test_sort_into_matches_sorted(k: int) -> None:
+    row = np.random.default_rng(k).permutation(1000)[:k].astype(np.int32) + 1
+    out = np.full(k + 6, -7, dtype=np.int32)
+    K.sort_into(np.concatenate([row, [5, 5]]).astype(np.int32), k, out, 3)
+    assert out[3:3 + k].tolist() == sorted(row.tolist())
+    assert (out[:3] == -7).all() and (out[3 + k:] == -7).all()
+
+
+def tally_twin(db: list[list[int]], n_items: int, sets: list[list[int]], ids: list[int]) -> tuple[list, list, list]:
+    items = [sum(t.count(i) for t in db) for i in range(n_items + 1)]
+    held = [sum(set(s) <= set(t) for t in db) for s in sets]
+    pairs = [sum(ids[a] in t and ids[b] in t for t in db) for a in range(len(ids)) for b in range(a + 1, len(ids))]
+    return items, held, pairs
+
+
+def run_tally(db: list[list[int]], start: int, stop: int, n_items: int, sets: list[list[int]], ids: list[int],
+              into: tuple[np.ndarray, ...] | None = None) -> tuple[np.ndarray, ...]:
     offsets, items = as_csr(db)
-    sets = [[1, 2], [3], [5, 9, 11], [2, 40], [7, 8, 9, 10]]
     s_off, s_items = as_csr(sets)
-    anchors = np.array([s[-1] for s in sets], dtype=np.int64)
-    got = K.count_sets(offsets, items, 0, len(db), 40, s_off, s_items, anchors)
-    assert got.tolist() == [sum(set(s) <= set(t) for t in db) for s in sets]
-    part = K.count_sets(offsets, items, 10, 200, 40, s_off, s_items, anchors)
-    assert part.tolist() == [sum(set(s) <= set(t) for t in db[10:200]) for s in sets]
+    dense = np.full(n_items + 1, -1, dtype=np.int64)
+    dense[ids] = np.arange(len(ids))
+    f = len(ids)
+    out = into or (np.zeros(n_items + 1, dtype=np.int64), np.zeros(len(sets), dtype=np.int64),
+                   np.zeros(f * (f - 1) // 2, dtype=np.int64))
+    K.tally(offsets, items, start, stop, s_off, s_items, dense, *out)
+    return out
 
 
-def test_pair_counts_matches_twin() -> None:
-    db = random_db(5)
-    offsets, items = as_csr(db)
-    frequent = [2, 3, 7, 11, 20, 33]
-    dense = np.full(41, -1, dtype=np.int64)
-    dense[frequent] = np.arange(len(frequent))
-    out = np.zeros((6, 6), dtype=np.int32)
-    K.pair_counts(offsets, items, 0, len(db), dense, out)
-    for a in range(6):
-        for b in range(6):
-            want = sum(frequent[a] in t and frequent[b] in t for t in db) if a < b else 0
-            assert out[a, b] == want
+def test_tally_matches_twin() -> None:
+    db = random_db(4)
+    sets = [[1, 2], [3], [11, 5, 9], [40, 2], [7, 8, 9, 10], [6, 6, 12]]  # members in any order, repeats
+    ids = [2, 3, 7, 11, 20, 33]
+    got = run_tally(db, 0, len(db), 40, sets, ids)
+    want = tally_twin(db, 40, sets, ids)
+    assert [g.tolist() for g in got] == list(want)
+    assert sum(w > 0 for w in want[1]) >= 4 and sum(want[2]) > 0
+    got = run_tally(db, 0, 10, 40, sets, ids)
+    run_tally(db, 10, 200, 40, sets, ids, into=got)  # adds
+    assert [g.tolist() for g in got] == list(tally_twin(db[:200], 40, sets, ids))
+    assert [g.tolist() for g in run_tally(db, 0, len(db), 40, [], [])] == [want[0], [], []]
 
 
-def test_spmf_text_matches_twin() -> None:
+def test_tally_pairs_past_the_uint16_segment() -> None:
+    rows = K.PAIR_SEGMENT + 4_466  # one pair in every row: 70,001 > 65,535
+    db = [[1, 2]] * rows
+    items, held, pairs = run_tally(db, 0, rows, 2, [[1, 2]], [1, 2])
+    assert pairs.tolist() == held.tolist() == [rows] and items.tolist() == [0, rows, rows]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_spmf_text_matches_twin(seed: int) -> None:
     db = [[1, 22, 333], [4444], [], [5, 1000000, 2147483646], [], [9, 10, 65535, 65536, 99999]]
+    rng = np.random.default_rng(seed)
+    db += [sorted(set(rng.integers(0, 70_000, size=rng.integers(0, 9)).tolist())) for _ in range(300)]
     offsets, items = as_csr(db)
     text = K.spmf_text(offsets, items, 0, len(db)).tobytes().decode()
     assert text == "".join(" ".join(map(str, t)) + "\n" for t in db)
     assert K.spmf_text(offsets, items, 1, 2).tobytes() == b"4444\n"
+    assert K.spmf_text(offsets, items, 2, 3).tobytes() == b"\n"
+    small = [[1, 2, 3], [7]]
+    assert K.spmf_text(*as_csr(small), 0, 2).tobytes() == b"1 2 3\n7\n"
 
 
 def quantities_twin(db: list[list[int]], seed: int, low: int, high: int, sets: list[list[int]],
@@ -266,3 +297,18 @@ def test_set_utilities_and_utility_text_match_twins() -> None:
         lines.append(f"{' '.join(map(str, t))}:{sum(utils)}:{' '.join(map(str, utils))}\n")
     text = K.spmf_utility_text(offsets, items, quantities, profits, 0, len(db)).tobytes().decode()
     assert text == "".join(lines)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_add_histograms_matches_bincount(dtype: type) -> None:
+    db = random_db(9, rows=250)
+    offsets, items = as_csr(db)
+    offsets = (offsets + 3).astype(dtype)  # lists that start inside a longer values buffer
+    values = np.concatenate([np.array([7, 7, 7], dtype=np.int32), items, np.array([9], dtype=np.int32)])
+    lengths = np.zeros(15, dtype=np.int64)
+    ids = np.zeros(41, dtype=np.int64)
+    K.add_histograms(offsets, values, lengths, ids)
+    K.add_histograms(offsets[:11], values, lengths, ids)  # adds
+    want_lengths = np.bincount([len(t) for t in db] + [len(t) for t in db[:10]], minlength=15)
+    want_ids = np.bincount(np.concatenate([items, items[: offsets[10] - 3]]), minlength=41)
+    assert lengths.tolist() == want_lengths.tolist() and ids.tolist() == want_ids.tolist()

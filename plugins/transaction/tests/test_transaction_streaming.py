@@ -6,7 +6,9 @@ import math
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -90,15 +92,71 @@ def test_ledger_counts_agree_with_the_written_text(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_kept_chunks_do_not_change_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
-    """Chunks the counting sweep keeps for the writer give the bytes regenerated chunks give."""
+    """Chunks the counting sweep keeps for the writer (and, with several workers, the Parquet
+    bytes it encodes from them) give the bytes regenerated chunks give."""
     extra = {"timestamps": {"start": 0, "mean_gap": 2.0}, "utility": {"profit": [1, 9], "quantity": [1, 4]}}
     files: dict[int, dict[str, bytes]] = {}
     kept: dict[int, int] = {}
+    encoded: dict[int, bool] = {}
     default = generator.CACHE_BYTES
     for cap in (default, 100_000, 0):
         monkeypatch.setattr(generator, "CACHE_BYTES", cap)
         result, data_dir = generate(tmp_path / str(cap), workers, **extra)
         kept[cap] = len(result.blocks["b"].data.kept)
+        encoded[cap] = result.blocks["b"].data.parquet is not None
         files[cap] = {p.name: p.read_bytes() for p in sorted(data_dir.iterdir())}
     assert kept[default] == math.ceil(RECORDS / CHUNK) > kept[100_000] > kept[0] == 0
+    assert encoded == {default: workers > 1, 100_000: False, 0: False}
     assert files[default] == files[100_000] == files[0]
+
+
+def test_encoded_parquet_is_the_streamed_file(tmp_path: Path) -> None:
+    result, data_dir = generate(tmp_path, 2)
+    data = result.blocks["b"].data
+    assert data.parquet is not None
+    streamed = attrs.evolve(data, parquet=None)
+    streamed.write_parquet(tmp_path, "b")
+    assert (tmp_path / "b.parquet").read_bytes() == (data_dir / "b.parquet").read_bytes()
+    assert (tmp_path / "b.txt").read_bytes() == (data_dir / "b.txt").read_bytes()
+    meta = pq.ParquetFile(data_dir / "b.parquet").metadata
+    assert meta.num_row_groups == math.ceil(RECORDS / CHUNK)
+    column = meta.row_group(0).column(0)
+    assert "DELTA_BINARY_PACKED" in column.encodings and column.compression == "UNCOMPRESSED"
+
+
+def test_encoding_stops_when_a_later_chunk_overflows_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sweep starts encoding when the first chunk, times the chunk count, fits the cache;
+    a later, larger chunk that does not fit stops it, and the file is streamed as usual."""
+    full, full_dir = generate(tmp_path / "full", 2)
+    sizes = [ch.nbytes for ch in full.blocks["b"].data.kept]
+    assert sum(sizes) > sizes[0] * len(sizes)  # this seed's first chunk is not the largest
+    monkeypatch.setattr(generator, "CACHE_BYTES", sizes[0] * len(sizes))
+    result, data_dir = generate(tmp_path / "tight", 2)
+    data = result.blocks["b"].data
+    assert data.parquet is None and 0 < len(data.kept) < len(sizes)
+    assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == {p.name: p.read_bytes() for p in full_dir.iterdir()}
+
+
+def test_batches_stream_the_tables_and_share_kept_arrays(tmp_path: Path) -> None:
+    result, _ = generate(tmp_path, 2, utility={"profit": [1, 9], "quantity": [1, 4]})
+    data = result.blocks["b"].data
+    batches = list(data.batches(""))
+    assert len(batches) == math.ceil(RECORDS / CHUNK)
+    assert pa.Table.from_batches(batches).equals(data.tables()[""])
+    assert pa.Table.from_batches(list(data.batches("profits"))).equals(data.tables()["profits"])
+    first = np.asarray(batches[0].column("items").values)
+    assert np.shares_memory(first, data.kept[0].items)  # kept chunks are read in place
+
+
+def test_intended_fit_streamed_equals_materialised(tmp_path: Path) -> None:
+    from medmgen.block_tables import LazyTables
+    from medmgen.interfaces import Evaluation
+    from medmgen_transaction.intended import IntendedFit
+
+    result, _ = generate(tmp_path, 2)
+    streamed = LazyTables({"b": result.blocks["b"].data})
+    assert streamed["b"].streams
+    whole = {"b": dict(result.blocks["b"].data.tables())}
+    metrics = [IntendedFit().evaluate(Evaluation(spec=result.spec, ledger=result.ledger, tables=t))
+               for t in (streamed, whole)]
+    assert metrics[0] == metrics[1] and metrics[0]["blocks"]["b"]["length_tvd"] < 0.05

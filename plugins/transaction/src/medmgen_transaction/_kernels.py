@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -208,7 +211,7 @@ def fill_chunk(
     Record ``r`` draws its length ``L`` from its own stream, keeps its distinct planted
     items (``d`` of them), then adds ``max(L - d, 0)`` distinct background ids drawn from
     the popularity alias table (id ``i + 1`` for entry ``i``), at most as many as ids of
-    positive weight are left. Items are sorted within each transaction.
+    positive weight are left. Items are sorted within each transaction (:func:`sort_into`).
     """
     n_items = pop_prob.size
     n_positive = 0
@@ -239,15 +242,16 @@ def fill_chunk(
         counts[r + 1] = d + b
     offsets = np.cumsum(counts)
     out = np.empty(offsets[rows], dtype=np.int32)
+    row = np.empty(n_items + 1, dtype=np.int32)
     for r in range(rows):
         mark = rows + r + 1
-        w = offsets[r]
+        k = 0
         for j in range(planted_offsets[r], planted_offsets[r + 1]):
             it = planted_items[j]
             if stamp[it] != mark:
                 stamp[it] = mark
-                out[w] = it
-                w += 1
+                row[k] = it
+                k += 1
         state = states[r]
         for _ in range(want[r]):
             while True:
@@ -256,84 +260,113 @@ def fill_chunk(
                 if stamp[it] != mark:
                     break
             stamp[it] = mark
-            out[w] = it
-            w += 1
-        lo = offsets[r]
-        for a in range(lo + 1, w):
-            v = out[a]
-            b = a - 1
-            while b >= lo and out[b] > v:
-                out[b + 1] = out[b]
-                b -= 1
-            out[b + 1] = v
+            row[k] = it
+            k += 1
+        sort_into(row, k, out, offsets[r])
     return offsets, out
 
 
+# sort_into ranks rows up to this long without branches; longer ones go through np.sort.
+RANK_SORT_MAX = 48
+
+
 @njit
-def count_sets(
+def sort_into(row: np.ndarray, k: int, out: np.ndarray, at: int) -> None:
+    """``out[at:at + k]`` = the distinct values ``row[:k]``, ascending.
+
+    Short rows by rank (each value's count of smaller ones: compares without branches,
+    where an insertion sort mispredicts about once a value).
+    """
+    if k > RANK_SORT_MAX:
+        out[at:at + k] = np.sort(row[:k])
+        return
+    for a in range(k):
+        v = row[a]
+        rank = 0
+        for b in range(k):
+            rank += row[b] < v
+        out[at + rank] = v
+
+
+# tally counts pairs over a segment of at most this many transactions in uint16, then adds them up.
+PAIR_SEGMENT = 65_535
+
+
+@njit
+def tally(
     offsets: np.ndarray,
     items: np.ndarray,
     start: int,
     stop: int,
-    n_items: int,
     set_offsets: np.ndarray,
     set_items: np.ndarray,
-    anchors: np.ndarray,
-) -> np.ndarray:
-    """How many transactions in ``[start, stop)`` contain each set.
+    dense: np.ndarray,
+    item_counts: np.ndarray,
+    set_counts: np.ndarray,
+    pair_out: np.ndarray,
+) -> None:
+    """One pass over transactions ``[start, stop)`` (ids ascending in each) adding three counts.
 
-    Sets are indexed by one anchor item each (pick the rarest): a transaction only
-    checks the sets anchored at its own items, so cost is about items x sets per anchor.
+    - ``item_counts[id]`` (size ``n_items + 1``): occurrences of each id.
+    - ``set_counts[s]``: transactions holding set ``s`` entirely. A set is checked when the
+      scan reaches its largest id, so only in transactions holding that id, and every other
+      member has been seen by then.
+    - ``pair_out``: co-occurrences of the ids with ``dense[id] >= 0``; ``dense[id]`` is the
+      id's index among ``f`` counted ids (increasing with the id), or -1. ``pair_out`` is the
+      upper triangle row by row, pair ``a < b`` at ``a * (2f - a - 1) // 2 + b - a - 1``.
+      Pairs are counted in a uint16 triangle (a quarter of an int32 square: it stays in
+      cache), added to ``pair_out`` every :data:`PAIR_SEGMENT` transactions.
     """
+    n_items = item_counts.size - 1
     n_sets = set_offsets.size - 1
-    by_anchor = np.zeros(n_items + 2, dtype=np.int64)
+    last = np.empty(n_sets, dtype=np.int64)
+    by_last = np.zeros(n_items + 2, dtype=np.int64)
     for s in range(n_sets):
-        by_anchor[anchors[s] + 1] += 1
-    by_anchor = np.cumsum(by_anchor)
+        last[s] = set_items[set_offsets[s]:set_offsets[s + 1]].max()
+        by_last[last[s] + 1] += 1
+    by_last = np.cumsum(by_last)
     order = np.empty(n_sets, dtype=np.int64)
-    fill = by_anchor[: n_items + 1].copy()
+    fill = by_last[: n_items + 1].copy()
     for s in range(n_sets):
-        order[fill[anchors[s]]] = s
-        fill[anchors[s]] += 1
+        order[fill[last[s]]] = s
+        fill[last[s]] += 1
+    f = 0
+    for x in dense:
+        if x >= f:
+            f = x + 1
+    row_base = np.empty(f, dtype=np.int64)
+    for a in range(f):
+        row_base[a] = a * (2 * f - a - 1) // 2 - a - 1
+    scratch = np.zeros(pair_out.size, dtype=np.uint16)
+    buf = np.empty(f, dtype=np.uint64)
     stamp = np.zeros(n_items + 1, dtype=np.int64)
-    counts = np.zeros(n_sets, dtype=np.int64)
-    for t in range(start, stop):
-        for j in range(offsets[t], offsets[t + 1]):
-            stamp[items[j]] = t + 1
-        for j in range(offsets[t], offsets[t + 1]):
-            x = items[j]
-            for q in range(by_anchor[x], by_anchor[x + 1]):
-                s = order[q]
-                ok = True
-                for m in range(set_offsets[s], set_offsets[s + 1]):
-                    if stamp[set_items[m]] != t + 1:
-                        ok = False
-                        break
-                if ok:
-                    counts[s] += 1
-    return counts
-
-
-@njit
-def pair_counts(offsets: np.ndarray, items: np.ndarray, start: int, stop: int, dense: np.ndarray,
-                out: np.ndarray) -> None:
-    """Add co-occurrence counts of frequent items in ``[start, stop)`` to ``out[a, b]``, ``a < b``.
-
-    ``dense[id]`` is the item's index among the frequent items (increasing with the id),
-    or -1; items are sorted within transactions, so pairs come out with ``a < b``.
-    """
-    buf = np.empty(out.shape[0], dtype=np.int64)
-    for t in range(start, stop):
-        k = 0
-        for j in range(offsets[t], offsets[t + 1]):
-            d = dense[items[j]]
-            if d >= 0:
-                buf[k] = d
-                k += 1
-        for a in range(k):
-            row = buf[a]
-            for b in range(a + 1, k):
-                out[row, buf[b]] += 1
+    seg = start
+    while seg < stop:
+        seg_stop = min(stop, seg + PAIR_SEGMENT)
+        for t in range(seg, seg_stop):
+            k = 0
+            for j in range(offsets[t], offsets[t + 1]):
+                x = items[j]
+                item_counts[x] += 1
+                stamp[x] = t + 1
+                d = dense[x]
+                if d >= 0:
+                    buf[k] = d
+                    k += 1
+                for q in range(by_last[x], by_last[x + 1]):
+                    s = order[q]
+                    held = 1
+                    for m in range(set_offsets[s], set_offsets[s + 1]):  # no early exit: no mispredicts
+                        held &= stamp[set_items[m]] == t + 1
+                    set_counts[s] += held
+            for a in range(k):
+                row = np.uint64(row_base[buf[a]])  # -1 for a = 0: uint64 arithmetic wraps back
+                for b in range(a + 1, k):
+                    scratch[row + buf[b]] += np.uint16(1)
+        for x in range(pair_out.size):
+            pair_out[x] += scratch[x]
+            scratch[x] = 0
+        seg = seg_stop
 
 
 @njit
@@ -349,41 +382,53 @@ def _digits(v: int) -> int:
 TEXT_TABLE_IDS = 1 << 16
 
 
+@intrinsic
+def _store8(typingctx, buf, at, word):
+    """``buf[at:at + 8]`` = the 8 bytes of ``word`` as they lie in memory, in one unaligned store."""
+
+    def codegen(context, builder, signature, args):
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        where = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(64).as_pointer())
+        builder.store(args[2], where).align = 1
+        return context.get_dummy_value()
+
+    return types.void(buf, types.intp, types.uint64), codegen
+
+
 @njit
-def _id_table(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-    """Decimal spelling of ids ``0..min(largest id, TEXT_TABLE_IDS - 1)``: ``digits[id, :width[id]]``."""
-    top = 0
-    for j in range(offsets[start], offsets[stop]):
-        if items[j] > top:
-            top = items[j]
+def _spelling(top: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ids ``0..min(top, TEXT_TABLE_IDS - 1)`` spelt with a trailing space: the bytes of
+    ``words[id]`` (at most 6 of its 8), ``width[id]`` of them."""
     m = min(top, TEXT_TABLE_IDS - 1) + 1
-    digits = np.zeros((m, 5), dtype=np.uint8)
+    words = np.zeros(m, dtype=np.uint64)
+    spelt = words.view(np.uint8)
     width = np.empty(m, dtype=np.int64)
     for v in range(m):
         n = _digits(v)
-        width[v] = n
+        width[v] = n + 1
         x = v
         for k in range(n - 1, -1, -1):
-            digits[v, k] = 48 + x % 10
+            spelt[8 * v + k] = 48 + x % 10
             x //= 10
-    return digits, width
+        spelt[8 * v + n] = 32
+    return words, width
 
 
 @njit
 def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """SPMF/FIMI text of transactions ``[start, stop)``: ids separated by spaces, one line each."""
-    digits, width = _id_table(offsets, items, start, stop)
+    """SPMF/FIMI text of transactions ``[start, stop)``: ids separated by spaces, one line each.
+
+    An id from the table is one 8-byte store (its spelling, a space, and bytes the next
+    write covers), so the buffer is sized by the longest id, with 8 bytes to spare, and
+    the text is its first bytes.
+    """
+    top = 0
+    for j in range(offsets[start], offsets[stop]):
+        if items[j] > top:
+            top = items[j]
+    words, width = _spelling(top)
     m = width.size
-    size = 0
-    for t in range(start, stop):
-        lo = offsets[t]
-        hi = offsets[t + 1]
-        for j in range(lo, hi):
-            v = items[j]
-            size += (width[v] if v < m else _digits(v)) + 1
-        if hi == lo:
-            size += 1
-    buf = np.empty(size, dtype=np.uint8)
+    buf = np.empty((offsets[stop] - offsets[start]) * (_digits(top) + 1) + (stop - start) + 8, dtype=np.uint8)
     w = 0
     for t in range(start, stop):
         lo = offsets[t]
@@ -391,17 +436,16 @@ def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> 
         for j in range(lo, hi):
             v = items[j]
             if v < m:
-                for k in range(width[v]):
-                    buf[w + k] = digits[v, k]
+                _store8(buf, w, words[v])
                 w += width[v]
             else:
                 w = _put(buf, w, v)
-            buf[w] = 32
-            w += 1
+                buf[w] = 32
+                w += 1
         if hi == lo:
             w += 1
         buf[w - 1] = 10
-    return buf
+    return buf[:w]
 
 
 @njit
@@ -535,3 +579,13 @@ def _put(buf: np.ndarray, w: int, v: int) -> int:
         buf[w + k] = 48 + v % 10
         v //= 10
     return w + n
+
+
+@njit
+def add_histograms(offsets: np.ndarray, values: np.ndarray, lengths: np.ndarray, ids: np.ndarray) -> None:
+    """Add each list's length (lists on ``offsets``) to ``lengths`` and each of ``values[offsets[0]:offsets[-1]]``
+    to ``ids``; both are large enough (longest list, largest value)."""
+    for r in range(offsets.size - 1):
+        lengths[offsets[r + 1] - offsets[r]] += 1
+    for j in range(offsets[0], offsets[-1]):
+        ids[values[j]] += 1

@@ -8,6 +8,7 @@ integers summed over chunks, so they do not depend on the number of workers.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
@@ -42,7 +43,7 @@ def csr(sets: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
 
 @frozen(kw_only=True)
 class SetCounter:
-    """Counts transactions containing each set; each set is anchored at its rarest item."""
+    """Counts transactions containing each set."""
 
     n_items: int
     offsets: np.ndarray
@@ -53,35 +54,26 @@ class SetCounter:
         offsets, items = csr(sets)
         return cls(n_items=n_items, offsets=offsets, items=items)
 
-    def anchors(self, item_counts: np.ndarray) -> np.ndarray:
-        out = np.empty(self.offsets.size - 1, dtype=np.int64)
-        for s in range(out.size):
-            members = self.items[self.offsets[s]:self.offsets[s + 1]]
-            out[s] = members[np.lexsort((members, item_counts[members]))[0]]
-        return out
-
-    def count(self, ch: Chunk, anchors: np.ndarray | None = None) -> np.ndarray:
-        """Counts in one chunk (anchored by the chunk's own item counts unless given)."""
-        if anchors is None:
-            anchors = self.anchors(np.bincount(ch.items, minlength=self.n_items + 1))
-        return K.count_sets(ch.offsets, ch.items, 0, ch.rows, self.n_items, self.offsets, self.items, anchors)
+    def count(self, ch: Chunk) -> np.ndarray:
+        """Counts in one chunk."""
+        return tally(ch, self.n_items, self, None).sets
 
 
-def count_supports(chunks: Chunks, n_items: int, item_counts: np.ndarray, sets: Sequence[Sequence[int]]) -> np.ndarray:
+def count_supports(chunks: Chunks, n_items: int, sets: Sequence[Sequence[int]]) -> np.ndarray:
     """Transactions containing each set (exact): one sweep over the chunks."""
     total = np.zeros(len(sets), dtype=np.int64)
     if not sets:
         return total
     counter = SetCounter.of(sets, n_items)
-    anchors = counter.anchors(item_counts)
-    for part in chunks.scan(lambda ch: counter.count(ch, anchors)):
+    for part in chunks.scan(counter.count):
         total += part
     return total
 
 
 @frozen(kw_only=True)
 class PairCounter:
-    """Co-occurrence counts among ``ids`` (ascending), chunk by chunk."""
+    """Co-occurrence counts among ``ids`` (ascending), chunk by chunk, as upper triangles
+    (see :func:`_kernels.tally`)."""
 
     ids: np.ndarray
     dense: np.ndarray  # index = id: position in ``ids`` or -1
@@ -93,8 +85,82 @@ class PairCounter:
         return cls(ids=ids, dense=dense)
 
     def count(self, ch: Chunk) -> np.ndarray:
-        out = np.zeros((self.ids.size, self.ids.size), dtype=np.int32)
-        K.pair_counts(ch.offsets, ch.items, 0, ch.rows, self.dense, out)
+        counts = tally(ch, self.dense.size - 1, None, self)
+        assert counts.pairs is not None
+        return counts.pairs
+
+    def at_least(self, triangle: np.ndarray, min_count: int) -> dict[tuple[int, int], int]:
+        """``{(id_a, id_b): count}`` of the pairs in ``triangle`` counted at least ``min_count`` times."""
+        f = self.ids.size
+        where = np.flatnonzero(triangle >= min_count)
+        starts = np.arange(f) * (2 * f - np.arange(f) - 1) // 2  # index of pair (a, a + 1)
+        a = np.searchsorted(starts, where, side="right") - 1
+        b = where - starts[a] + a + 1
+        return {(int(self.ids[x]), int(self.ids[y])): int(c) for x, y, c in zip(a, b, triangle[where], strict=True)}
+
+
+@frozen(kw_only=True)
+class Counts:
+    """One chunk's counts: occurrences per id, transactions per set, pairs (a triangle)."""
+
+    items: np.ndarray
+    sets: np.ndarray
+    pairs: np.ndarray | None
+
+
+_NO_SETS = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32))
+
+
+def tally(ch: Chunk, n_items: int, sets: SetCounter | None, pairs: PairCounter | None,
+          pair_totals: PairTotals | None = None) -> Counts:
+    """Item, set and pair counts of one chunk, in one pass (:func:`_kernels.tally`).
+
+    With ``pair_totals`` the pairs are added to the calling thread's triangle there
+    (``Counts.pairs`` is None) instead of a new triangle per chunk.
+    """
+    set_offsets, set_items = _NO_SETS if sets is None else (sets.offsets, sets.items)
+    dense = pairs.dense if pairs is not None else np.full(n_items + 1, -1, dtype=np.int64)
+    f = 0 if pairs is None else pairs.ids.size
+    own = None if pairs is None or pair_totals is not None else np.zeros(f * (f - 1) // 2, dtype=np.int64)
+    out = Counts(items=np.zeros(n_items + 1, dtype=np.int64), sets=np.zeros(set_offsets.size - 1, dtype=np.int64),
+                 pairs=own)
+    if own is not None:
+        pair_out = own
+    elif pairs is not None and pair_totals is not None:
+        pair_out = pair_totals.mine()
+    else:
+        pair_out = np.zeros(0, dtype=np.int64)
+    K.tally(ch.offsets, ch.items, 0, ch.rows, set_offsets, set_items, dense, out.items, out.sets, pair_out)
+    return out
+
+
+class PairTotals:
+    """Pair counts summed over chunks into one triangle per thread, allocated once.
+
+    The threads of a scan count different chunks at once, each into its own triangle;
+    integer sums do not depend on which thread took which chunk.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._triangles: list[np.ndarray] = []
+
+    def mine(self) -> np.ndarray:
+        """The calling thread's triangle."""
+        triangle = getattr(self._local, "triangle", None)
+        if triangle is None:
+            triangle = self._local.triangle = np.zeros(self._size, dtype=np.int64)
+            with self._lock:
+                self._triangles.append(triangle)
+        return triangle
+
+    def total(self) -> np.ndarray:
+        """The sum over threads (call when the scan is over)."""
+        out = np.zeros(self._size, dtype=np.int64)
+        for triangle in self._triangles:
+            out += triangle
         return out
 
 
@@ -122,9 +188,10 @@ def mine_unplanted(
     """Every itemset of size >= 2 with support >= ``min_support`` not inside a planted set.
 
     Frequent items, then pair counts over frequent items, then Apriori levels k >= 3
-    (join on a common (k-2)-prefix, prune by (k-1)-subsets, count by anchored scan).
+    (join on a common (k-2)-prefix, prune by (k-1)-subsets, count in one pass a chunk).
     ``pairs`` are counts already taken (by the generator's counting sweep) among some
-    ids: when they cover every frequent item, the pair level needs no sweep of its own.
+    ids, as a triangle: when they cover every frequent item, the pair level needs no sweep
+    of its own.
     """
     min_count = max(1, math.ceil(min_support * records - 1e-9))
     frequent = np.flatnonzero(item_counts >= min_count)
@@ -139,19 +206,17 @@ def mine_unplanted(
     f = int(frequent.size)
     sweeps = 0
     if pairs is not None and np.isin(frequent, pairs[0].ids).all():
-        at = np.searchsorted(pairs[0].ids, frequent)
-        pairs_of_frequent = pairs[1][np.ix_(at, at)]
+        # a pair counted min_count times has both ids frequent: the precounted pairs cover it
+        level = pairs[0].at_least(pairs[1], min_count)
     elif f < 2:
-        pairs_of_frequent = np.zeros((f, f), dtype=np.int64)
+        level = {}
     else:
         counter = PairCounter.of(frequent, n_items)
-        pairs_of_frequent = np.zeros((f, f), dtype=np.int64)
+        triangle = np.zeros(f * (f - 1) // 2, dtype=np.int64)
         for part in chunks.scan(counter.count):
-            pairs_of_frequent += part
+            triangle += part
+        level = counter.at_least(triangle, min_count)
         sweeps += 1
-    ia, ib = np.nonzero(pairs_of_frequent >= min_count)
-    level = {(int(frequent[a]), int(frequent[b])): int(pairs_of_frequent[a, b])
-             for a, b in zip(ia, ib, strict=True)}
     found = [(s, c) for s, c in level.items() if not _covered(s, by_item)]
     k = 2
     while level:
@@ -166,7 +231,7 @@ def mine_unplanted(
         # counting (a superset of the true level, so no unplanted frequent itemset is missed).
         inside = [c for c in candidates if _covered(c, by_item)]
         outside = [c for c in candidates if not _covered(c, by_item)]
-        counts = count_supports(chunks, n_items, item_counts, outside)  # no sweep when there are none
+        counts = count_supports(chunks, n_items, outside)  # no sweep when there are none
         sweeps += bool(outside)
         new = [(c, int(m)) for c, m in zip(outside, counts, strict=True) if m >= min_count]
         found += new

@@ -3,16 +3,20 @@
 ``write_parquet`` takes the chunks the counting sweep kept (up to ``CACHE_BYTES``),
 regenerates the others and writes ``<block>.parquet`` (one row group per chunk), the
 SPMF text and the utility text in the same sweep, so peak memory is a few chunks plus
-that cap, whatever the number of records. ``tables()`` materialises the whole
-block (for evaluators and the Python API on small data).
+that cap, whatever the number of records. When the whole block fits in the cap and there
+are several workers, the sweep also encodes the Parquet file in memory as the chunks come
+(:class:`ParquetBytes`): encoding is one thread's work, so it overlaps generation instead
+of following it. ``batches(part)`` streams a chunk at a time (evaluators); ``tables()``
+materialises the whole block (the Python API on small data).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -24,6 +28,13 @@ from medmgen_transaction import _kernels as K
 from medmgen_transaction.chunks import Chunk, Recipe
 
 T = TypeVar("T")
+
+# Transaction columns in Parquet: every integer DELTA_BINARY_PACKED (ids ascend within a
+# transaction, timestamps across them, quantities are small), no dictionary, no compression.
+# At T10I4D1M this is 17 MB written in 0.19 CPU-s, where dictionary + zstd made 15 MB in 0.27 s
+# (docs/benchmarks.md, Transaction).
+PARQUET: dict[str, Any] = {"compression": "none", "use_dictionary": False, "write_statistics": True}
+_COLUMN_PATHS = {"items": "items.list.element", "timestamp": "timestamp", "quantities": "quantities.list.element"}
 
 
 @frozen(kw_only=True)
@@ -38,6 +49,8 @@ class TransactionData:
     recipe: Recipe
     # The first chunks, as the counting sweep made them (see ``chunks.CACHE_BYTES``).
     kept: tuple[Chunk, ...] = attrs.field(default=(), eq=False, repr=False)
+    # The Parquet file's bytes when the counting sweep encoded them (see ParquetBytes).
+    parquet: Future[pa.Buffer] | None = attrs.field(default=None, eq=False, repr=False)
     # (directory, block) pairs whose text files the last write_parquet already wrote.
     _written: set[tuple[Path, str]] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
@@ -56,12 +69,7 @@ class TransactionData:
         return out
 
     def schema(self) -> pa.Schema:
-        fields = [pa.field("items", pa.list_(pa.int32()))]
-        if self.recipe.times is not None:
-            fields.append(pa.field("timestamp", pa.int64()))
-        if self.recipe.quantities is not None:
-            fields.append(pa.field("quantities", pa.list_(pa.int32())))
-        return pa.schema(fields)
+        return schema_of(self.recipe)
 
     def tables(self) -> Mapping[str, pa.Table]:
         """``""``: ``items`` (+ ``timestamp``, ``quantities``); ``"profits"``: ``item``, ``profit``.
@@ -80,19 +88,21 @@ class TransactionData:
         columns["quantities"] = _list(offsets, np.concatenate([ch.quantities for ch in parts]))
         return {"": pa.table(columns), "profits": self._profits()}
 
+    def batches(self, part: str) -> Iterator[pa.RecordBatch]:
+        """Part ``""``: one batch per chunk, in order (kept chunks are not made again, their
+        arrays are shared, not copied); ``"profits"``: one batch."""
+        if part == "profits" and self.recipe.quantities is not None:
+            yield from self._profits().to_batches()
+            return
+        if part != "":
+            raise KeyError(part)
+        schema = self.schema()
+        yield from self.scan(lambda ch: _chunk_batch(ch, schema))
+
     def _profits(self) -> pa.Table:
         assert self.recipe.quantities is not None
         profits = self.recipe.quantities.profits
         return pa.table({"item": np.arange(1, profits.size, dtype=np.int32), "profit": profits[1:].astype(np.int64)})
-
-    def _chunk_table(self, ch: Chunk, schema: pa.Schema) -> pa.Table:
-        offsets = pa.array(ch.offsets.astype(np.int32), type=pa.int32())
-        columns = [pa.ListArray.from_arrays(offsets, pa.array(ch.items, type=pa.int32()))]
-        if ch.timestamps is not None:
-            columns.append(pa.array(ch.timestamps, type=pa.int64()))
-        if ch.quantities is not None:
-            columns.append(pa.ListArray.from_arrays(offsets, pa.array(ch.quantities, type=pa.int32())))
-        return pa.Table.from_arrays(columns, schema=schema)
 
     def _text_paths(self, directory: Path, block: str) -> list[Path]:
         paths = [directory / f"{block}.txt"]
@@ -109,19 +119,23 @@ class TransactionData:
         return out
 
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
-        """``<block>.parquet`` (zstd, one row group per chunk), ``<block>.profits.parquet`` with
-        utilities, and in the same sweep the text files of :meth:`write_extra`."""
+        """``<block>.parquet`` (one row group per chunk, see :data:`PARQUET`), ``<block>.profits.parquet``
+        with utilities, and in the same sweep the text files of :meth:`write_extra`."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
-        schema = self.schema()
-        texts = self._text_paths(directory, block)
-        with ExitStack() as stack:
-            writer = stack.enter_context(pq.ParquetWriter(path, schema, compression="zstd", write_statistics=True))
-            files = [stack.enter_context(p.open("wb")) for p in texts]
-            for table, text in self.scan(lambda ch: (self._chunk_table(ch, schema), self._text(ch))):
-                writer.write_table(table, row_group_size=max(1, table.num_rows))
-                for f, buf in zip(files, text, strict=True):
-                    f.write(buf)
+        if self.parquet is not None:  # encoded by the counting sweep: write the text, then the bytes
+            self._write_text(directory, block)
+            with path.open("wb") as f:
+                f.write(memoryview(self.parquet.result()))
+        else:
+            schema = self.schema()
+            with ExitStack() as stack:
+                writer = stack.enter_context(pq.ParquetWriter(path, schema, **_parquet_options(schema)))
+                files = [stack.enter_context(p.open("wb")) for p in self._text_paths(directory, block)]
+                for batch, text in self.scan(lambda ch: (_chunk_batch(ch, schema), self._text(ch))):
+                    writer.write_batch(batch, row_group_size=max(1, batch.num_rows))
+                    for f, buf in zip(files, text, strict=True):
+                        f.write(buf)
         paths = [path]
         if self.recipe.quantities is not None:
             paths.append(directory / f"{block}.profits.parquet")
@@ -136,15 +150,78 @@ class TransactionData:
         Already written when :meth:`write_parquet` ran on the same directory and block.
         """
         directory = Path(directory)
-        paths = self._text_paths(directory, block)
         if (directory, block) in self._written:
-            return paths
+            return self._text_paths(directory, block)
+        return self._write_text(directory, block)
+
+    def _write_text(self, directory: Path, block: str) -> list[Path]:
+        paths = self._text_paths(directory, block)
         with ExitStack() as stack:
             files = [stack.enter_context(p.open("wb")) for p in paths]
             for text in self.scan(self._text):
                 for f, buf in zip(files, text, strict=True):
                     f.write(buf)
         return paths
+
+
+class ParquetBytes:
+    """A block's Parquet file made in memory, chunk by chunk, on a thread of its own.
+
+    The counting sweep hands it each chunk as it comes, in order (:meth:`add`); :meth:`finish`
+    gives the file's bytes, the same bytes :meth:`TransactionData.write_parquet` writes itself.
+    """
+
+    def __init__(self, schema: pa.Schema) -> None:
+        self._schema = schema
+        self._sink = pa.BufferOutputStream()
+        self._writer = pq.ParquetWriter(self._sink, schema, **_parquet_options(schema))
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._pending: list[Future[None]] = []
+
+    def add(self, ch: Chunk) -> None:
+        self._pending.append(self._pool.submit(self._write, ch))
+
+    def _write(self, ch: Chunk) -> None:
+        batch = _chunk_batch(ch, self._schema)
+        self._writer.write_batch(batch, row_group_size=max(1, batch.num_rows))
+
+    def finish(self) -> Future[pa.Buffer]:
+        done = self._pool.submit(self._close)
+        self._pool.shutdown(wait=False)
+        return done
+
+    def abandon(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _close(self) -> pa.Buffer:
+        for write in self._pending:  # done already (one thread, in order): raise what failed
+            write.result()
+        self._writer.close()
+        return self._sink.getvalue()
+
+
+def schema_of(recipe: Recipe) -> pa.Schema:
+    fields = [pa.field("items", pa.list_(pa.int32()))]
+    if recipe.times is not None:
+        fields.append(pa.field("timestamp", pa.int64()))
+    if recipe.quantities is not None:
+        fields.append(pa.field("quantities", pa.list_(pa.int32())))
+    return pa.schema(fields)
+
+
+def _parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    return PARQUET | {"column_encoding": {_COLUMN_PATHS[name]: "DELTA_BINARY_PACKED" for name in schema.names}}
+
+
+def _chunk_batch(ch: Chunk, schema: pa.Schema) -> pa.RecordBatch:
+    """One chunk as a record batch (the id and quantity arrays are shared, not copied)."""
+    offsets = pa.array(ch.offsets.astype(np.int32), type=pa.int32())
+    columns = [pa.ListArray.from_arrays(offsets, pa.array(ch.items, type=pa.int32()))]
+    if ch.timestamps is not None:
+        columns.append(pa.array(ch.timestamps, type=pa.int64()))
+    if ch.quantities is not None:
+        columns.append(pa.ListArray.from_arrays(offsets, pa.array(ch.quantities, type=pa.int32())))
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
 
 
 def _list(offsets: np.ndarray, values: np.ndarray) -> pa.Array:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,22 @@ class Transactions:
         return cls(offsets=offsets, items=positive_ids(items)[0])
 
     @classmethod
-    def from_arrow(cls, column: pa.Array | pa.ChunkedArray) -> Transactions:
-        """From a ``list<int32>`` column such as a generated block's ``items``."""
-        if isinstance(column, pa.ChunkedArray):
-            column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-        offsets = np.asarray(column.offsets, dtype=np.int64)
-        values = np.asarray(column.values, dtype=np.int32)
-        start = offsets[0]
-        return cls(offsets=offsets - start, items=values[start:offsets[-1]])
+    def from_arrow(cls, columns: pa.Array | pa.ChunkedArray | Iterable[pa.Array]) -> Transactions:
+        """From a ``list<int32>`` column, or its pieces in order (a generated block's ``items`` batches)."""
+        if isinstance(columns, pa.ChunkedArray):
+            columns = columns.chunks
+        elif isinstance(columns, pa.Array):
+            columns = [columns]
+        lengths, values = [], []
+        for column in columns:
+            offsets = np.asarray(column.offsets)
+            lengths.append(np.diff(offsets))
+            values.append(np.asarray(column.values)[offsets[0]:offsets[-1]])
+        offsets = np.zeros(sum(v.size for v in lengths) + 1, dtype=np.int64)
+        if lengths:
+            np.cumsum(np.concatenate(lengths), out=offsets[1:])
+        items = np.concatenate(values).astype(np.int32, copy=False) if values else np.zeros(0, dtype=np.int32)
+        return cls(offsets=offsets, items=items)
 
 
 @frozen(kw_only=True)
@@ -344,10 +352,11 @@ class RealFit(Evaluator):
         real = Transactions.read(evaluation.against)
         out: dict[str, Any] = {}
         for name, block in evaluation.spec.blocks.items():
-            table = evaluation.tables.get(name, {}).get("")
-            if block.modality != "transaction" or table is None:
+            tables = evaluation.tables.get(name)
+            if block.modality != "transaction" or tables is None or "" not in tables:
                 continue
-            result = compare(real, Transactions.from_arrow(table.column("items")))
+            synthetic = Transactions.from_arrow(b.column(0) for b in tables.batches("", ["items"]))
+            result = compare(real, synthetic)
             out[f"{name}.item_tvd"] = result["item_tvd"]
             out[f"{name}.length_tvd"] = result["length_tvd"]
             for row in result["frequent_itemsets"]:

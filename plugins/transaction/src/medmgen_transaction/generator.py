@@ -31,8 +31,8 @@ from medmgen_transaction.chunks import (
     chunk_sizes,
     ordered_map,
 )
-from medmgen_transaction.counting import PairCounter, SetCounter, csr, mine_unplanted
-from medmgen_transaction.data import TransactionData
+from medmgen_transaction.counting import Counts, PairCounter, PairTotals, SetCounter, csr, mine_unplanted, tally
+from medmgen_transaction.data import ParquetBytes, TransactionData, schema_of
 from medmgen_transaction.kinds import HighUtilityItemset, Itemset, Rule
 from medmgen_transaction.planting import Units, background_chance, make_plan, planted_sets, units_for
 from medmgen_transaction.spec import DEFAULT_ITEMS, LengthSpec, PopularitySpec, TransactionBlock
@@ -187,7 +187,9 @@ def _quantities(block: TransactionBlock, bg: Background, plan: Sequence[Pattern]
 
 def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
     """One sweep over the chunks counts items, every planted pattern (exactly), high utilities
-    and candidate pairs; then the miner searches for unplanted frequent itemsets."""
+    and candidate pairs (one kernel pass a chunk); then the miner searches for unplanted
+    frequent itemsets. With several workers and a block that fits ``CACHE_BYTES``, the sweep
+    also encodes the Parquet file on a thread of its own (:class:`data.ParquetBytes`)."""
     bg, n = recipe.background, recipe.records
     sets: list[list[int]] = []
     for p in plan:
@@ -201,33 +203,38 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     targets = [p.target_support for p in plan if isinstance(p, Itemset | Rule)]
     pairs = _pair_candidates(bg, plan, min(targets)) if targets else None
 
-    def tally(ch: Chunk) -> tuple[Chunk, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        item_counts = np.bincount(ch.items, minlength=bg.items + 1)
+    def count(ch: Chunk) -> tuple[Chunk, Counts, np.ndarray | None]:
         utilities = None
         if high and ch.quantities is not None and recipe.quantities is not None:
             utilities = K.set_utilities(ch.offsets, ch.items, ch.quantities, recipe.quantities.profits, 0, ch.rows,
                                         bg.items, high_offsets, high_items)
-        return (ch, item_counts, counter.count(ch, counter.anchors(item_counts)), utilities,
-                pairs.count(ch) if pairs is not None else None)
+        return ch, tally(ch, bg.items, counter, pairs, pair_totals), utilities
 
     task = ctx.progress.task(f"{ctx.block}: transactions (pass {ctx.iteration + 1})", total=n)
     item_counts = np.zeros(bg.items + 1, dtype=np.int64)
     support_counts = np.zeros(len(sets), dtype=np.int64)
     utility_sums = np.zeros(len(high), dtype=np.int64)
-    pair_counts = None if pairs is None else np.zeros((pairs.ids.size, pairs.ids.size), dtype=np.int64)
+    pair_totals = None if pairs is None else PairTotals(pairs.ids.size * (pairs.ids.size - 1) // 2)
     kept: list[Chunk] = []
     kept_bytes = 0
-    for c, (chunk, items_c, sets_c, utilities_c, pairs_c) in enumerate(recipe.scan(tally)):
+    encoder: ParquetBytes | None = None
+    for c, (chunk, tallied, utilities_c) in enumerate(recipe.scan(count)):
         kept_bytes += chunk.nbytes
         if kept_bytes <= CACHE_BYTES and len(kept) == c:
             kept.append(chunk)
-        item_counts += items_c
-        support_counts += sets_c
+        if c == 0 and recipe.workers > 1 and chunk.nbytes * recipe.chunks <= CACHE_BYTES:
+            encoder = ParquetBytes(schema_of(recipe))  # the whole block will be kept: encode it now
+        if encoder is not None and len(kept) <= c:
+            encoder.abandon()
+            encoder = None
+        if encoder is not None:
+            encoder.add(chunk)
+        item_counts += tallied.items
+        support_counts += tallied.sets
         if utilities_c is not None:
             utility_sums += utilities_c
-        if pair_counts is not None:
-            pair_counts += pairs_c
         task.advance(int(recipe.sizes[c]))
+    pair_counts = None if pair_totals is None else pair_totals.total()
     counts = iter(support_counts.tolist())
     utilities = iter(utility_sums.tolist() if recipe.quantities is not None else [])
     realized: list[Pattern] = []
@@ -244,7 +251,7 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     metrics: dict[str, Any] = {"records": n, "items": bg.items, "item_occurrences": occurrences,
                                "mean_length": round(float(occurrences) / n, 6)}
     accidental: list[Pattern] = []
-    data = TransactionData(recipe=recipe, kept=tuple(kept))
+    data = TransactionData(recipe=recipe, kept=tuple(kept), parquet=None if encoder is None else encoder.finish())
     if targets:
         mined = mine_unplanted(data, n, bg.items, item_counts, min(targets),
                                [s.items for s in planted_sets(plan)],

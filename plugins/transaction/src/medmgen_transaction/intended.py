@@ -15,8 +15,9 @@ Per transaction block, from the final data:
   which flattens very skewed popularity in long records a little.
 
 Blocks with a ``source`` file are skipped (their laws come from the file: use
-``transaction_fit``). Above :data:`MAX_RECORDS` records only the first ones are read
-(``sampled_records`` says how many).
+``transaction_fit``). The ``items`` column is read a batch at a time (a chunk of a
+generated block, a row group of a package): only two histograms are kept. Above
+:data:`MAX_RECORDS` records only the first ones are read (``sampled_records`` says how many).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from medmgen.block_tables import BlockTables
 from medmgen.interfaces import Evaluation, Evaluator
+from medmgen_transaction import _kernels as K
 from medmgen_transaction.spec import DEFAULT_ITEMS, DEFAULT_ZIPF_EXPONENT, LengthSpec, PopularitySpec
 
 MAX_RECORDS = 2_000_000
@@ -110,26 +113,56 @@ def chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int, float]:
     return float(stat), len(exp_bins) - 1, float(p)
 
 
-def block_fidelity(offsets: np.ndarray, values: np.ndarray, length: LengthSpec, popularity: PopularitySpec,
+def histograms(tables: BlockTables, items: int, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Transaction-length and id counts of the first ``limit`` records, and how many were read.
+
+    Streams the ``items`` column batch by batch; the Arrow buffers are read in place.
+    """
+    lengths = np.zeros(1, dtype=np.int64)
+    freq = np.zeros(items + 1, dtype=np.int64)
+    read = 0
+    for batch in tables.batches("", ["items"]):
+        column = batch.column(0)
+        if read + len(column) > limit:
+            column = column.slice(0, limit - read)
+        offsets = np.asarray(column.offsets)
+        values = np.asarray(column.values)
+        longest = int(np.diff(offsets).max(initial=0))
+        largest = int(values[offsets[0]:offsets[-1]].max(initial=0))
+        if longest >= lengths.size:
+            lengths = np.concatenate([lengths, np.zeros(longest + 1 - lengths.size, dtype=np.int64)])
+        if largest >= freq.size:
+            freq = np.concatenate([freq, np.zeros(largest + 1 - freq.size, dtype=np.int64)])
+        K.add_histograms(offsets, values, lengths, freq)
+        read += len(column)
+        if read >= limit:
+            break
+    return lengths, freq, read
+
+
+def block_fidelity(lengths: np.ndarray, freq: np.ndarray, length: LengthSpec, popularity: PopularitySpec,
                    items: int, planted: set[int]) -> dict[str, Any]:
-    """The metrics of one block from its CSR arrays (``offsets`` from 0)."""
-    lengths = np.diff(offsets)
-    top = max(length_top(length), int(lengths.max(initial=0)))
+    """The metrics of one block from its histograms: ``lengths[k]`` records of length ``k``,
+    ``freq[i]`` occurrences of id ``i``."""
+    top = max(length_top(length), lengths.size - 1)
     pmf = length_pmf(length, top)
-    counts = np.bincount(lengths, minlength=top + 1).astype(np.float64)
+    counts = np.zeros(top + 1)
+    counts[:lengths.size] = lengths
     stat, dof, p = chi_square(counts[1:], pmf[1:])
-    freq = np.bincount(values, minlength=items + 1).astype(np.float64)[: items + 1]
+    freq = freq.astype(np.float64)[: items + 1]
     pop = popularity_pmf(popularity, items)
     free = np.ones(items + 1, dtype=bool)
     free[0] = False
     free[[i for i in planted if i <= items]] = False
+    records = counts.sum()
+    k = np.arange(top + 1)
     return {
         "length_tvd": tvd(counts, pmf),
         "length_chi2": stat,
         "length_chi2_dof": dof,
         "length_chi2_p": p,
-        "mean_length": float(lengths.mean()) if lengths.size else 0.0,
-        "intended_mean_length": float(np.dot(np.arange(top + 1), pmf) / pmf.sum()),
+        "mean_length": float(np.dot(k, counts) / records) if records else 0.0,
+        "intended_mean_length": float(np.dot(k, pmf) / pmf.sum()),
         "item_tvd": tvd(freq, pop),
         "item_tvd_unplanted": tvd(freq[free], pop[free]),
         "unplanted_ids": int(free.sum()),
@@ -157,20 +190,18 @@ class IntendedFit(Evaluator):
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         blocks: dict[str, Any] = {}
         for name, block in evaluation.spec.blocks.items():
-            table = evaluation.tables.get(name, {}).get("")
-            if block.modality != "transaction" or table is None:
+            tables = evaluation.tables.get(name)
+            if block.modality != "transaction" or tables is None or "" not in tables:
                 continue
             if block.source is not None:
                 blocks[name] = {"skipped": "laws come from the source file (see transaction_fit)"}
                 continue
-            column = table.column("items").slice(0, MAX_RECORDS).combine_chunks()
-            offsets = np.asarray(column.offsets, dtype=np.int64)
-            values = np.asarray(column.values, dtype=np.int64)[offsets[0]:offsets[-1]]
             items = DEFAULT_ITEMS if block.items is None else block.items
-            metrics = block_fidelity(offsets - offsets[0], values, block.length, block.popularity, items,
+            lengths, freq, read = histograms(tables, items, MAX_RECORDS)
+            metrics = block_fidelity(lengths, freq, block.length, block.popularity, items,
                                      planted_ids(evaluation, name))
-            if table.num_rows > MAX_RECORDS:
-                metrics["sampled_records"] = MAX_RECORDS
+            if tables.rows("") > read:
+                metrics["sampled_records"] = read
             blocks[name] = metrics
         out: dict[str, Any] = {"blocks": blocks}
         scored = [b for b in blocks.values() if "length_tvd" in b]
