@@ -228,3 +228,22 @@ def test_miner_matches_pyfim_outside_planted_sets(chunk: int, precounted: Any) -
                 if not any(frozenset(s) <= p for p in planted)}
     assert mined.complete and len(expected) > 20
     assert {frozenset(s): c for s, c in mined.found} == expected
+
+
+def test_single_item_antecedents_reach_high_confidence_at_low_support(tmp_path: Path) -> None:
+    """The background alone would put id 150 in ~2% of baskets (confidence <= 0.5 for a 2% rule);
+    antecedent ids are kept out of the background, so the confidence is planted exactly."""
+    rules = [{"antecedent": [150], "consequent": [151, 152], "support": 0.02, "confidence": 0.8},
+             {"antecedent": [7], "consequent": [8], "support": 0.005, "confidence": 0.9}]
+    spec = {"dataset": {"seed": 77}, "blocks": {"hu": {
+        "modality": "transaction", "records": 20_000, "items": 300, "length": {"distribution": "poisson", "mean": 6.0},
+        "rules": rules, "random_itemsets": {"count": 10, "size": [2, 4], "support": [0.005, 0.04]}}}}
+    ds = medmgen.generate(spec, out=tmp_path / "p")
+    db = [set(t) for t in read_txt(tmp_path / "p" / "data" / "hu.txt")]
+    assert ds.passed
+    for rule, p in zip(rules, [q for q in ds.ledger.patterns if isinstance(q, Rule)], strict=True):
+        head = sum(set(rule["antecedent"]) <= t for t in db)
+        both = sum(set(rule["antecedent"] + rule["consequent"]) <= t for t in db)
+        assert abs(both / len(db) - rule["support"]) <= 0.001
+        assert abs(both / head - rule["confidence"]) <= 0.01
+        assert p.realized_confidence == both / head

@@ -30,6 +30,18 @@ class Background:
     positive: np.ndarray = attrs.field(eq=False)
     pop_weights: np.ndarray = attrs.field(eq=False)  # index = id, sums to 1
 
+    def without(self, ids: set[int]) -> Background:
+        """The same background never drawing ``ids`` (unchanged if that would leave no id)."""
+        weights = self.pop_weights[1:].copy()
+        weights[[i - 1 for i in ids if 1 <= i <= self.items]] = 0.0
+        if not ids or weights.sum() <= 0.0:
+            return self
+        pop_prob, pop_alias = K.build_alias(weights)
+        positive = np.zeros(self.items + 1, dtype=np.bool_)
+        positive[1:] = weights > 0
+        return attrs.evolve(self, pop_prob=pop_prob, pop_alias=pop_alias, positive=positive,
+                            pop_weights=np.concatenate(([0.0], weights / weights.sum())))
+
 
 def length_table(spec: LengthSpec) -> tuple[np.ndarray, np.ndarray]:
     """Lengths and their probabilities (Poisson and geometric tabulated to a 1e-16 tail)."""

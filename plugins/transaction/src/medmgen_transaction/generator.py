@@ -74,6 +74,8 @@ class _TransactionGenerator(Generator):
 
     def generate(self, block: TransactionBlock, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
         bg = self.background(block, ctx)
+        if self.plants:  # a rule's antecedent ids appear only where patterns put them: its confidence is exact
+            bg = bg.without({i for p in plan if isinstance(p, Rule) for i in p.antecedent})
         units = units_for(plan, bg.records, ctx, bg.pop_weights, bg.mean_length) if self.plants else _no_units()
         return measure(make_recipe(block, bg, units, plan, ctx), plan, ctx)
 
