@@ -104,3 +104,10 @@ def test_bad_source_file_is_an_input_error(tmp_path: Path, content: str | None, 
     err = capsys.readouterr().err
     assert where in err and named in err
     assert not out.exists()
+
+
+def test_keys_learned_from_a_source_are_refused_not_ignored() -> None:
+    got = problems(block(source="real.dat", length={"distribution": "poisson", "mean": 30.0},
+                         popularity={"distribution": "zipf"}))
+    assert got == {"blocks.baskets.length": "learned from source; leave it out",
+                   "blocks.baskets.popularity": "learned from source; leave it out"}

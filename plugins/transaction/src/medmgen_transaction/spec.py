@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 from attrs import frozen
 
+from medmgen.converter import converter
 from medmgen.errors import Problem
 from medmgen.fields import setting
 from medmgen.interfaces import BlockSpec
@@ -225,7 +226,12 @@ class TransactionBlock(BlockSpec):
         if self.popularity.distribution == "empirical" and n is not None and len(self.popularity.weights) != n:
             out.append(Problem("popularity.weights", "one weight per item id 1..items", f"{n} weights",
                                len(self.popularity.weights)))
-        if self.source is None:
+        if self.source is not None:
+            defaults = {"length": LengthSpec(mean=DEFAULT_MEAN_LENGTH), "popularity": PopularitySpec()}
+            out += [Problem(key, "learned from source; leave it out", "no value",
+                            {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])})
+                    for key, default in defaults.items() if getattr(self, key) != default]
+        else:
             mean = self.length.mean_length() if not self.length.check() else None
             load = planted_load(explicit_sets(self)) + self.random_itemsets_min_load()
             if mean is not None and load > mean:
