@@ -10,11 +10,15 @@ the same run. Prints one table and the ratios.
 
     OMP_NUM_THREADS=1 python benchmarks/bench_tabular.py [--big 1000000] [--no-sdv]
 
-``--only memory``: peak RSS and wall time of ``medmgen.generate`` writing a copula block of
-Adult's shape (10^5, 10^6, 3*10^6 rows), streamed (no constraints: written chunk by
-chunk) beside the in-memory path (forced by a range constraint every row satisfies),
-each in a fresh subprocess measured with ``getrusage(RUSAGE_CHILDREN)``. The
-``tabular_fidelity`` evaluator is left out of that registry: it reads the whole block.
+``--only memory``: peak RSS and wall time of ``medmgen.generate(spec, out=...)`` of a
+copula block fitted on Adult (3*10^5, 10^6, 3*10^6 rows) with row-local constraints that
+do repair rows (a clipped range, allowed values, fixed combinations), judged by every
+tabular evaluator (``tabular_fidelity`` and the metrics plugin's fidelity, utility and
+privacy_risk), each run in a fresh subprocess measured with
+``getrusage(RUSAGE_CHILDREN)``. "streamed": the block is sampled, repaired, evaluated and
+written chunk by chunk; anchor "in-memory": the same run with the block held whole (the
+path before chunked repair, forced in the child by declaring no constraint row-local).
+Each subprocess runs under ``flock /tmp/bench.lock``.
 """
 
 from __future__ import annotations
@@ -123,39 +127,52 @@ def ours(name: str, train: pd.DataFrame, small_n: int, big: int) -> tuple[dict[s
 
 MEMORY_CHILD = r"""
 import json, sys, time
-import medmgen, medmgen.builtins, medmgen_tabular.plugin
+import medmgen, medmgen.builtins, medmgen_metrics.plugin, medmgen_tabular.plugin
 from medmgen.plugins import load_registry
+from medmgen_tabular import constraints
 source, target, records, mode, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
-reg = load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
-reg.evaluators.pop("tabular_fidelity")
-block = {"modality": "tabular", "generator": "copula", "source": source, "target": target, "records": records}
+reg = load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin),
+                                               ("metrics", medmgen_metrics.plugin)])
 if mode == "in-memory":
-    block["constraints"] = [{"kind": "range", "column": "age", "low": 0, "high": 1000}]
+    constraints.ROW_LOCAL = frozenset()
+block = {"modality": "tabular", "generator": "copula", "source": source, "target": target, "records": records,
+         "constraints": [{"kind": "range", "column": "age", "low": 5, "high": 70},
+                         {"kind": "allowed_values", "column": "sex", "values": [0, 1]},
+                         {"kind": "fixed_combinations", "columns": ["relationship", "sex"]}]}
 t = time.perf_counter()
-medmgen.generate({"dataset": {"name": "mem", "seed": 1}, "blocks": {"people": block}}, out=out, registry=reg,
-                 force=True)
-print(json.dumps({"seconds": time.perf_counter() - t}))
+ds = medmgen.generate({"dataset": {"name": "mem", "seed": 1}, "blocks": {"people": block}}, out=out, registry=reg,
+                      force=True)
+(rep,) = ds.report["metrics"]["blocks"]["people"]["repairs"]
+print(json.dumps({"seconds": time.perf_counter() - t, "repaired": rep["repaired"], "rejected": rep["rejected"],
+                  "evaluators": sorted(k for k in ds.report["metrics"] if k != "blocks")}))
 """
 
 
-def memory(sizes: list[int]) -> None:
-    """Peak RSS of streamed vs in-memory generation, one fresh subprocess per run."""
+def memory(sizes: list[int], out_json: Path | None) -> None:
+    """Peak RSS of streamed vs in-memory generation and evaluation, one fresh subprocess per run."""
     wrap = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], capture_output=True, text=True, "
-            "check=True); print(p.stdout.strip().splitlines()[-1], resource.getrusage(resource.RUSAGE_CHILDREN)"
-            ".ru_maxrss)")
+            "check=True); u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+            "print(p.stdout.strip().splitlines()[-1], '|', u.ru_maxrss, '|', u.ru_utime + u.ru_stime)")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            row: dict[str, float] = {"rows": n}
+            row: dict[str, object] = {"rows": n}
             for mode in ("streamed", "in-memory"):
-                cmd = [sys.executable, "-c", wrap, sys.executable, "-c", MEMORY_CHILD, str(ADULT), TARGET, str(n),
-                       mode, str(Path(tmp) / mode)]
-                out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
-                row[f"{mode}_s"] = json.loads(" ".join(out[:-1]))["seconds"]
-                row[f"{mode}_rss_mib"] = int(out[-1]) / 1024
-            row["rss_ratio"] = row["in-memory_rss_mib"] / row["streamed_rss_mib"]
+                cmd = ["flock", "/tmp/bench.lock", sys.executable, "-c", wrap, sys.executable, "-c", MEMORY_CHILD,
+                       str(ADULT), TARGET, str(n), mode, str(Path(tmp) / mode)]
+                text, rss, cpu = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.rsplit("|", 2)
+                info = json.loads(text)
+                row[f"{mode}_s"] = round(info["seconds"], 2)
+                row[f"{mode}_cpu_s"] = round(float(cpu), 2)
+                row[f"{mode}_rss_mib"] = round(int(rss) / 1024, 1)
+                row[f"{mode}_repaired"] = info["repaired"] + info["rejected"]
+                row["evaluators"] = ",".join(info["evaluators"])
+            row["rss_ratio"] = round(row["in-memory_rss_mib"] / row["streamed_rss_mib"], 2)
             rows.append(row)
-            print(pd.DataFrame(rows).round(2).to_string(index=False), flush=True)
+            print(pd.DataFrame(rows).drop(columns="evaluators").to_string(index=False), flush=True)
+    print("evaluators:", rows[-1]["evaluators"] if rows else "")
+    if out_json:
+        out_json.write_text(json.dumps(rows, indent=1))
 
 
 def bootstrap(train: pd.DataFrame) -> pd.DataFrame:
@@ -169,10 +186,10 @@ def main() -> None:
     ap.add_argument("--sdv-python", default="/work/venv-sdv/bin/python")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     ap.add_argument("--only", choices=["memory"], help="run one section only")
-    ap.add_argument("--sizes", default="100000,1000000,3000000", help="rows for --only memory")
+    ap.add_argument("--sizes", default="300000,1000000,3000000", help="rows for --only memory")
     args = ap.parse_args()
     if args.only == "memory":
-        return memory([int(x) for x in args.sizes.split(",")])
+        return memory([int(x) for x in args.sizes.split(",")], args.json)
     df = pd.read_csv(ADULT)
     train, test = split(df)
     rows = {}

@@ -44,6 +44,7 @@ def test_streaming_block_is_read_in_batches_never_whole() -> None:
     data.batches_read = 0
     tables.head(1_500)
     assert data.batches_read == 2  # stops once it has enough rows
+    assert tables.schema().names == ["x", "y"] and tables.head(0).num_rows == 0
     with pytest.raises(KeyError):
         next(tables.batches("edges"))
 

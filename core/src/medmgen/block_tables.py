@@ -57,14 +57,19 @@ class BlockTables(Mapping[str, pa.Table]):
         """The first ``n`` rows of the part (reads only as many batches as that takes)."""
         taken: list[pa.RecordBatch] = []
         have = 0
-        for batch in self.batches(part, columns) if n > 0 else ():
-            taken.append(batch.slice(0, n - have))
+        for batch in self.batches(part, columns):
+            taken.append(batch.slice(0, max(0, n - have)))
             have += taken[-1].num_rows
             if have >= n:
                 break
-        if not taken:
-            return self[part].slice(0, 0) if columns is None else self[part].select(list(columns)).slice(0, 0)
+        if not taken:  # a part with no rows (and no batches): its table is empty anyway
+            table = self[part]
+            return table if columns is None else table.select(list(columns))
         return pa.Table.from_batches(taken)
+
+    def schema(self, part: str = "") -> pa.Schema:
+        """The part's columns and types (reads at most one batch)."""
+        return self.head(0, part).schema
 
     def _whole(self) -> dict[str, pa.Table]:
         if self._tables is None:

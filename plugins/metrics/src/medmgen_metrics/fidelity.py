@@ -11,9 +11,10 @@ from scipy import stats
 from scipy.stats.contingency import association
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
-from sklearn.metrics.pairwise import euclidean_distances, rbf_kernel
+from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
+from medmgen_metrics.synthetic import Tally
 from medmgen_metrics.tables import Column, Pair, sample
 
 # headline metrics: True when a higher value is worse
@@ -85,10 +86,12 @@ def association_matrix(pair: Pair, frame: pd.DataFrame) -> np.ndarray:
 def mmd_rbf(x: np.ndarray, y: np.ndarray) -> float:
     """Maximum mean discrepancy with an RBF kernel (median-distance bandwidth; biased estimate)."""
     pooled = np.vstack([x, y])
-    d2 = euclidean_distances(pooled, squared=True)
-    med = float(np.median(d2[np.triu_indices(len(pooled), k=1)])) if len(pooled) > 1 else 0.0
+    k = euclidean_distances(pooled, squared=True)
+    upper = [k[i, i + 1:] for i in range(len(pooled) - 1)]  # the upper triangle, row by row (no index arrays)
+    med = float(np.median(np.concatenate(upper), overwrite_input=True)) if upper else 0.0
     gamma = 1.0 / med if med > 0 else 1.0
-    k = rbf_kernel(pooled, gamma=gamma)
+    k *= -gamma  # the RBF kernel, in place (as sklearn's rbf_kernel computes it)
+    np.exp(k, out=k)
     n = len(x)
     value = k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()
     return float(np.sqrt(max(value, 0.0)))
@@ -127,34 +130,70 @@ def coverage(col: Column, real: np.ndarray, synth: np.ndarray) -> float:
 
 
 # ------------------------------------------------------------------ block
+def tvd_counts(a: np.ndarray, b: np.ndarray) -> float:
+    """:func:`tvd` from two count arrays over the same codes."""
+    return 0.5 * float(np.abs(a / max(a.sum(), 1) - b / max(b.sum(), 1)).sum())
+
+
+def tvd_pair(real: Tally, synth: Tally, i: int, j: int) -> float:
+    """2-way TVD of columns ``i < j`` from two tallies (sparse counts aligned on the codes either has)."""
+    (ra, rk), (sa, sk) = real.pair_counts(i, j), synth.pair_counts(i, j)
+    if rk is None:
+        return tvd_counts(ra, sa)
+    keys = np.union1d(rk, sk)
+    a, b = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+    a[np.searchsorted(keys, rk)] = ra
+    b[np.searchsorted(keys, sk)] = sa
+    return tvd_counts(a, b)
+
+
+def ks_counts(real: np.ndarray, values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """``scipy.stats.ks_2samp(real, synthetic)`` (statistic, p-value) with the synthetic sample given as counts."""
+    n1, n2 = len(real), int(counts.sum())
+    if max(n1, n2) <= 10_000:  # scipy's exact method: small enough to spell out
+        ks = stats.ks_2samp(real, np.repeat(values, counts))
+        return float(ks.statistic), float(ks.pvalue)
+    data1 = np.sort(real)
+    points = np.union1d(data1, values)
+    cdf1 = np.searchsorted(data1, points, side="right") / n1
+    cdf2 = np.r_[0, np.cumsum(counts)][np.searchsorted(values, points, side="right")] / n2
+    diffs = cdf1 - cdf2
+    d = max(float(np.clip(-diffs.min(), 0, 1)), float(diffs.max()))
+    m, n = sorted([float(n1), float(n2)], reverse=True)
+    return d, float(np.clip(stats.kstwo.sf(d, np.round(m * n / (m + n))), 0, 1))
+
+
 def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every fidelity metric of one block, and the arrays its figures need."""
+    """Every fidelity metric of one block, and the arrays its figures need.
+
+    Whole-table statistics of the synthetic rows come from one pass over its batches
+    (:meth:`Pair.tally`); MMD, propensity and the distinct-rows ratio use seeded samples.
+    """
     real, synth, cfg = pair.real, pair.synthetic, pair.cfg
     if not len(synth):
         return {"real_file": pair.real_file, "skipped": "the synthetic table has no rows"}, {}
-    rc, sc = pair.codes(real), pair.codes(synth)
-    levels = [c.levels for c in pair.columns]
+    rt, st = pair.tally(real), pair.tally()
     per_col: dict[str, dict[str, Any]] = {}
     for i, col in enumerate(pair.columns):
         entry: dict[str, Any] = {"kind": "categorical" if col.categorical else "numeric",
-                                 "tvd": round(tvd(rc[:, i], sc[:, i], levels[i]), 6)}
+                                 "tvd": round(tvd_counts(rt.ones[i], st.ones[i]), 6)}
         if col.categorical:
-            table = np.vstack([np.bincount(rc[:, i], minlength=levels[i]), np.bincount(sc[:, i], minlength=levels[i])])
+            table = np.vstack([rt.ones[i], st.ones[i]])
             table = table[:, table.sum(axis=0) > 0]
             if table.shape[1] > 1:
                 chi = stats.chi2_contingency(table, correction=False)
                 entry |= {"chi2": round(float(chi.statistic), 4), "chi2_pvalue": float(chi.pvalue)}
             else:
                 entry |= {"chi2": 0.0, "chi2_pvalue": 1.0}
-            entry["coverage"] = round(coverage(col, rc[:, i], sc[:, i]), 6)
+            entry["coverage"] = round(coverage(col, np.flatnonzero(rt.ones[i]), np.flatnonzero(st.ones[i])), 6)
         else:
-            r, s = col.comparable(real[col.name]), col.comparable(synth[col.name])
-            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
-            if len(r) and len(s):
-                ks = stats.ks_2samp(r, s)
-                entry |= {"ks": round(float(ks.statistic), 6), "ks_pvalue": float(ks.pvalue)}
-            entry["coverage"] = round(coverage(col, col.comparable(real[col.name]),
-                                               col.comparable(synth[col.name])), 6)
+            r = col.comparable(real[col.name])
+            counted = synth.numbers[col.name]  # distinct non-missing synthetic values and their counts
+            values = counted.values
+            if (~np.isnan(r)).any() and len(values):
+                ks, p = ks_counts(r[~np.isnan(r)], values, counted.counts)
+                entry |= {"ks": round(ks, 6), "ks_pvalue": p}
+            entry["coverage"] = round(coverage(col, r, values), 6)
         per_col[col.name] = entry
     out: dict[str, Any] = {"real_file": pair.real_file, "rows_real": len(real), "rows_synthetic": len(synth),
                            "columns": len(pair.columns)}
@@ -166,21 +205,21 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
     chi = [e["chi2_pvalue"] for e in per_col.values() if "chi2_pvalue" in e]
     if chi:
         out["chi2_pvalue_min"] = min(chi)
-    pairs = tvd_2way(rc, sc, levels)
+    pairs = {(i, j): tvd_pair(rt, st, i, j) for i, j in combinations(range(len(pair.columns)), 2)}
     if pairs:
         vals = np.array(list(pairs.values()))
         out |= {"tvd_2way_pairs": len(pairs), "tvd_2way_mean": round(float(vals.mean()), 6),
                 "tvd_2way_max": round(float(vals.max()), 6)}
         top = sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         out["tvd_2way_worst"] = {f"{pair.names[i]} x {pair.names[j]}": round(v, 6) for (i, j), v in top}
-    a_real, a_synth = association_matrix(pair, real), association_matrix(pair, synth)
+    a_real, a_synth = rt.association(), st.association()
     if len(pair.columns) > 1:
         diff = np.abs(a_real - a_synth)[np.triu_indices(len(pair.columns), k=1)]
         out |= {"corr_diff_mean": round(float(diff.mean()), 6), "corr_diff_max": round(float(diff.max()), 6)}
     xr = pair.distance_matrix(sample(real, cfg.mmd_rows, pair.rng(2)))
-    xs = pair.distance_matrix(sample(synth, cfg.mmd_rows, pair.rng(2)))
+    xs = pair.distance_matrix(pair.sample(cfg.mmd_rows, 2))
     out |= {"mmd": round(mmd_rbf(xr, xs), 6), "mmd_rows": [len(xr), len(xs)]}
-    pr, ps = sample(real, cfg.max_rows, pair.rng(3)), sample(synth, cfg.max_rows, pair.rng(3))
+    pr, ps = sample(real, cfg.max_rows, pair.rng(3)), pair.sample(cfg.max_rows, 3)
     mr, mask = pair.model_matrix(pr)
     ms, _ = pair.model_matrix(ps)
     labels = np.r_[np.zeros(len(mr), dtype=np.int64), np.ones(len(ms), dtype=np.int64)]
@@ -195,7 +234,9 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
         out |= {"category_coverage": round(float(np.mean(cat)), 6), "category_coverage_min": min(cat)}
     if num:
         out |= {"range_coverage": round(float(np.mean(num)), 6), "range_coverage_min": min(num)}
-    out["distinct_rows_ratio"] = round(_distinct_share(sc) / max(_distinct_share(rc), 1e-12), 6)
+    # on the propensity samples: a share of distinct rows falls with the number of rows, so compare like sizes
+    out["distinct_rows_ratio"] = round(_distinct_share(pair.codes(ps)) / max(_distinct_share(pair.codes(pr)), 1e-12),
+                                       6)
     out["per_column"] = per_col
     return out, {"association_real": a_real, "association_synthetic": a_synth}
 

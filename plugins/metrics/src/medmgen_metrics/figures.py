@@ -27,15 +27,16 @@ def _pyplot() -> Any:
 def marginals(pair: Pair) -> str:
     """A grid of real-vs-synthetic marginals: bars of category shares, or overlaid histograms."""
     plt = _pyplot()
+    synth = pair.tally()  # already counted by the fidelity metrics
     cols = pair.columns[:MAX_PANELS]
     ncol = min(4, len(cols))
     nrow = -(-len(cols) // ncol)
     fig, axes = plt.subplots(nrow, ncol, figsize=(3.3 * ncol, 2.6 * nrow), squeeze=False)
-    for ax, col in zip(axes.flat, cols):
+    for ax, (i, col) in zip(axes.flat, enumerate(cols)):
         if col.categorical:
-            rc, sc = col.codes(pair.real[col.name]), col.codes(pair.synthetic[col.name])
+            rc = col.codes(pair.real[col.name])
             fr = np.bincount(rc, minlength=col.levels) / len(rc)
-            fs = np.bincount(sc, minlength=col.levels) / max(len(sc), 1)
+            fs = synth.ones[i] / max(synth.rows, 1)
             keep = np.argsort(-fr, kind="stable")[:MAX_BARS]
             keep = keep[(fr[keep] > 0) | (fs[keep] > 0)]
             labels = [_short(col.label(int(k))) for k in keep]
@@ -45,12 +46,14 @@ def marginals(pair: Pair) -> str:
             ax.set_xticks(x, labels, rotation=90, fontsize=6)
             ax.set_ylabel("share", fontsize=7)
         else:
-            r, s = col.comparable(pair.real[col.name]), col.comparable(pair.synthetic[col.name])
-            r, s = r[~np.isnan(r)], s[~np.isnan(s)]
+            r = col.comparable(pair.real[col.name])
+            r = r[~np.isnan(r)]
+            counted = pair.synthetic.numbers[col.name]
+            s, w = counted.values, counted.counts
             lo, hi = min(col.low, s.min(initial=col.low)), max(col.high, s.max(initial=col.high))
             edges = np.linspace(lo, hi, 31) if hi > lo else 10
             ax.hist(r, bins=edges, density=True, color=REAL, alpha=0.6, label="real")
-            ax.hist(s, bins=edges, density=True, histtype="step", color=SYNTH, lw=1.4, label="synthetic")
+            ax.hist(s, bins=edges, weights=w, density=True, histtype="step", color=SYNTH, lw=1.4, label="synthetic")
             ax.tick_params(labelsize=6)
         ax.set_title(col.name, fontsize=8)
     for ax in list(axes.flat)[len(cols):]:

@@ -27,12 +27,6 @@ EXPOSED_SCORE = 0.99  # a record closer to the synthetic data than 99% of fresh 
 
 
 # ------------------------------------------------------------------ pieces
-def row_hashes(pair: Pair, frame: pd.DataFrame) -> np.ndarray:
-    """One 64-bit hash per row of the comparable values of every shared column."""
-    values = pd.DataFrame({c.name: c.comparable(frame[c.name]) for c in pair.columns})
-    return pd.util.hash_pandas_object(values, index=False).to_numpy()
-
-
 def copy_rate(rows: np.ndarray, reference: np.ndarray) -> float:
     """Share of ``rows`` hashes that occur in ``reference``."""
     return float(np.isin(rows, reference).mean()) if len(rows) else 0.0
@@ -170,13 +164,14 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     out: dict[str, Any] = {"real_file": pair.real_file, "holdout": pair.holdout_source}
     if len(pair.train) < 2 or len(pair.holdout) < 2 or len(pair.synthetic) < 2:
         return out | {"skipped": "fewer than 2 rows in the train, holdout or synthetic table"}, {}
-    train_h, hold_h, syn_h = (row_hashes(pair, f) for f in (pair.train, pair.holdout, pair.synthetic))
-    out["exact_copy_rate"] = round(copy_rate(syn_h, train_h), 6)
+    train_h, hold_h = (pair.row_hashes(f) for f in (pair.train, pair.holdout))
+    synth_rows = pair.tally()  # every synthetic row, streamed: those equal to a real row, counted by hash
+    out["exact_copy_rate"] = round(synth_rows.copy_count(train_h) / len(pair.synthetic), 6)
     out["exact_copy_baseline"] = round(copy_rate(hold_h, train_h), 6)
     out["exact_copy_excess"] = round(max(out["exact_copy_rate"] - out["exact_copy_baseline"], 0.0), 6)
 
     train = sample(pair.train, cfg.max_rows, pair.rng(5))
-    synth = sample(pair.synthetic, cfg.max_rows, pair.rng(6))
+    synth = pair.sample(cfg.max_rows, 6)
     hold = sample(pair.holdout, cfg.max_rows, pair.rng(7))
     m = min(len(train), len(hold))
     member_pos = np.sort(pair.rng(8).permutation(len(train))[:m])
@@ -200,7 +195,7 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 
     # the attacker searches (up to) 5 x max_rows synthetic rows for (up to) max_rows / 5 members and as
     # many holdout rows: the same cost as the searches above, and a copy is rarely lost to sampling
-    index = pair.distance_matrix(sample(pair.synthetic, 5 * cfg.max_rows, pair.rng(12)))
+    index = pair.distance_matrix(pair.sample(5 * cfg.max_rows, 12))
     q = min(m, max(cfg.max_rows // 5, 1))
     picked = np.sort(pair.rng(13).permutation(m)[:q])
     hold_picked = np.sort(pair.rng(14).permutation(m)[:q])
@@ -217,7 +212,7 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     attacked = (members.iloc[picked], hold.iloc[hold_picked])
     dcr = np.r_[exposure, baseline]
     score = membership_score(dcr, baseline)
-    copied = np.isin(np.concatenate([row_hashes(pair, f) for f in attacked]), syn_h)
+    copied = synth_rows.copied(np.concatenate([pair.row_hashes(f) for f in attacked]))
     records = {"set": np.repeat(np.array(["train", "holdout"], dtype=object), q),
                "row": np.concatenate([f.index.to_numpy(dtype=np.int64) for f in attacked]),
                "dcr": dcr, "membership_score": score, "exact_copy": copied,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation
 from medmgen_metrics.sources import SUFFIXES, real_path
 from medmgen_metrics.spec import EvaluationSection, settings
+from medmgen_metrics.synthetic import Synthetic, Tally, as_text, is_numeric
 
 MISSING = "<NA>"
 
@@ -123,22 +125,17 @@ class Column:
         return (x - self.low) / span if span > 0 else np.zeros_like(x)
 
 
-def _column(name: str, real: pd.Series, others: list[pd.Series], cfg: EvaluationSection) -> Column:
-    series = [real, *others]
-    numeric = all(pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) for s in series)
-    text = not numeric
-    if text:
-        def as_text(s: pd.Series) -> np.ndarray:
-            return np.where(s.isna().to_numpy(), MISSING, s.astype(str).to_numpy()).astype(object)
-
-        values = np.unique(np.concatenate([as_text(s) for s in series]))
+def _column(name: str, real: pd.Series, holdout: pd.Series, synth: Synthetic, cfg: EvaluationSection) -> Column:
+    series = [real, holdout]
+    numeric = synth.numeric[name]
+    if not numeric:
+        values = np.unique(np.concatenate([as_text(s, MISSING) for s in series] + [synth.texts[name]]))
         return Column(name=name, categorical=True, text=True, values=values, edges=None)
-    arrays = [pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan) for s in series]
-    r = arrays[0]
+    r, h = (pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan) for s in series)
     rv = np.unique(r[~np.isnan(r)])
     integer = pd.api.types.is_integer_dtype(real) or (len(rv) > 0 and bool(np.all(rv == np.round(rv))))
     categorical = name in cfg.categorical or (integer and len(rv) <= cfg.categorical_levels)
-    allv = np.unique(np.concatenate([a[~np.isnan(a)] for a in arrays]))
+    allv = np.unique(np.concatenate([rv, h[~np.isnan(h)], synth.numbers[name].values]))
     edges = None
     if len(allv) > cfg.levels and not categorical:
         edges = np.unique(np.quantile(rv, np.linspace(0, 1, cfg.bins + 1)[1:-1])) if len(rv) else np.zeros(0)
@@ -152,11 +149,15 @@ def _column(name: str, real: pd.Series, others: list[pd.Series], cfg: Evaluation
 # --------------------------------------------------------------------- pair
 @frozen(kw_only=True, eq=False)
 class Pair:
-    """One tabular block's synthetic table next to its real table, split and coded."""
+    """One tabular block's synthetic table next to its real table, split and coded.
+
+    ``synthetic`` is read in batches (:class:`~medmgen_metrics.synthetic.Synthetic`):
+    whole-table statistics come from :meth:`tally`, rows from its seeded samples.
+    """
 
     block: str
     real_file: str
-    synthetic: pd.DataFrame
+    synthetic: Synthetic
     real: pd.DataFrame
     train: pd.DataFrame
     holdout: pd.DataFrame
@@ -200,6 +201,28 @@ class Pair:
                 parts.append(c.scaled(frame[c.name])[:, None])
         return np.hstack(parts) if parts else np.zeros((len(frame), 0))
 
+    def row_hashes(self, frame: pd.DataFrame) -> np.ndarray:
+        """One 64-bit hash per row of the comparable values of every shared column."""
+        values = pd.DataFrame({c.name: c.comparable(frame[c.name]) for c in self.columns})
+        return pd.util.hash_pandas_object(values, index=False).to_numpy()
+
+    def sample(self, n: int, stream: int) -> pd.DataFrame:
+        """The synthetic rows of the seeded sample ``(n, stream)`` (one of :func:`sample_plan`)."""
+        return self.synthetic.sample(n, stream)
+
+    def tally(self, frame: pd.DataFrame | None = None) -> Tally:
+        """Code counts, moments and copies of real rows: of ``frame``, else of every synthetic row (one pass)."""
+        reference = np.concatenate([self.row_hashes(self.real), self.row_hashes(self.holdout)])
+
+        def make() -> Tally:
+            return Tally(self.columns, self.codes, self.row_hashes, reference)
+
+        if frame is None:
+            return self.synthetic.tally(make)
+        tally = make()
+        tally.add(frame)
+        return tally
+
     def model_matrix(self, frame: pd.DataFrame, exclude: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Features for tree models: categorical codes and raw numbers, plus the categorical mask."""
         cols = [c for c in self.columns if c.name != exclude]
@@ -207,6 +230,11 @@ class Pair:
                              else c.comparable(frame[c.name]) for c in cols]) if cols else np.zeros((len(frame), 0))
         mask = np.array([c.categorical and c.levels <= 255 for c in cols], dtype=bool)
         return x, mask
+
+
+def sample_plan(cfg: EvaluationSection) -> list[tuple[int, int]]:
+    """Every seeded sample ``(rows, stream)`` the evaluators draw from a synthetic table."""
+    return [(cfg.mmd_rows, 2), (cfg.max_rows, 3), (cfg.max_rows, 4), (cfg.max_rows, 6), (5 * cfg.max_rows, 12)]
 
 
 def sample(frame: pd.DataFrame, n: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -226,11 +254,12 @@ def prepare(evaluation: Evaluation, block: str) -> Pair:
         where = "--against" if evaluation.against is not None else f"blocks.{block}.source"
         raise InputError.one(str(path), "", f"the real table to compare block {block!r} with is not found ({where})")
     real = read_table(path)
-    synthetic = evaluation.tables[block][""].to_pandas()
-    shared = [c for c in synthetic.columns if c in real.columns]
+    synthetic = evaluation.tables[block]
+    names = synthetic.schema().names
+    shared = [c for c in names if c in real.columns]
     if not shared:
         raise InputError.one(str(path), "", f"no column in common with block {block!r}",
-                             ", ".join(map(str, synthetic.columns[:8])), ", ".join(map(str, real.columns[:8])))
+                             ", ".join(map(str, names[:8])), ", ".join(map(str, real.columns[:8])))
     holdout = None
     source = ""
     if cfg.holdout:
@@ -243,14 +272,37 @@ def prepare(evaluation: Evaluation, block: str) -> Pair:
                                  missing[:8])
         source = str(hpath)
     target = getattr(spec_block, "target", "")
-    return make_pair(real[shared], synthetic[shared], holdout[shared] if holdout is not None else None, cfg,
-                     target=target if isinstance(target, str) else "", block=block, real_file=str(path),
-                     holdout_source=source)
+    key = (block, str(path), source, repr(cfg), target)
+    known = _prepared(synthetic)
+    if key not in known:
+        tables = weakref.ref(synthetic)  # the cache must not keep the block alive
+        stream = Synthetic(synthetic.rows(""), lambda: (b.to_pandas() for b in tables().batches("", shared)), shared)
+        known[key] = make_pair(real[shared], stream, holdout[shared] if holdout is not None else None, cfg,
+                               target=target if isinstance(target, str) else "", block=block, real_file=str(path),
+                               holdout_source=source)
+    return known[key]
 
 
-def make_pair(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame | None, cfg: EvaluationSection,
-              *, target: str = "", block: str = "", real_file: str = "", holdout_source: str = "") -> Pair:
-    """A :class:`Pair` from frames with the same columns; no holdout: a random share of ``real`` is held out."""
+# Pairs already prepared, per block's tables (the fidelity, utility and privacy evaluators share one scan),
+# by id while those tables live (a Mapping is not hashable).
+_PAIRS: dict[int, tuple[weakref.ref, dict[tuple[str, ...], Pair]]] = {}
+
+
+def _prepared(tables: Any) -> dict[tuple[str, ...], Pair]:
+    entry = _PAIRS.get(id(tables))
+    if entry is None or entry[0]() is not tables:
+        entry = _PAIRS[id(tables)] = (weakref.ref(tables), {})
+        weakref.finalize(tables, _PAIRS.pop, id(tables), None)
+    return entry[1]
+
+
+def make_pair(real: pd.DataFrame, synthetic: pd.DataFrame | Synthetic, holdout: pd.DataFrame | None,
+              cfg: EvaluationSection, *, target: str = "", block: str = "", real_file: str = "",
+              holdout_source: str = "") -> Pair:
+    """A :class:`Pair` from frames with the same columns; no holdout: a random share of ``real`` is held out.
+
+    ``synthetic`` may be a :class:`~medmgen_metrics.synthetic.Synthetic` (rows read in batches).
+    """
     if holdout is None:
         order = np.random.default_rng([cfg.seed, 1]).permutation(len(real))
         n_hold = max(1, round(cfg.holdout_fraction * len(real))) if len(real) > 1 else 0
@@ -258,7 +310,11 @@ def make_pair(real: pd.DataFrame, synthetic: pd.DataFrame, holdout: pd.DataFrame
         holdout_source = f"random {cfg.holdout_fraction:g} of the real table (seed {cfg.seed})"
     else:
         train = real
-    columns = [_column(c, real[c], [synthetic[c], holdout[c]], cfg) for c in real.columns]
+    if isinstance(synthetic, pd.DataFrame):
+        synthetic = Synthetic.from_frame(synthetic)
+    numeric_ok = [c for c in real.columns if is_numeric(real[c]) and is_numeric(holdout[c])]
+    synthetic.scan(numeric_ok, sample_plan(cfg), cfg.seed, MISSING)
+    columns = [_column(c, real[c], holdout[c], synthetic, cfg) for c in real.columns]
     return Pair(block=block, real_file=real_file, synthetic=synthetic, real=real, train=train, holdout=holdout,
                 holdout_source=holdout_source, columns=columns, target=target if target in real.columns else "",
                 cfg=cfg)

@@ -60,7 +60,7 @@ def block_metrics(pair: Pair) -> dict[str, Any]:
         return {"target": target, "skipped": "the synthetic table or the real training rows are empty"}
     col = pair.column(target)
     train = sample(pair.train, cfg.max_rows, pair.rng(4))
-    synth = sample(pair.synthetic, cfg.max_rows, pair.rng(4))
+    synth = pair.sample(cfg.max_rows, 4)
     test = pair.holdout
     data = {}
     for name, frame in (("train", train), ("synth", synth), ("test", test)):

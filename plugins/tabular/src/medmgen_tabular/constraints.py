@@ -15,6 +15,9 @@ from medmgen_tabular.expression import parse_expression
 from medmgen_tabular.spec import Constraint
 
 MAX_ROUNDS = 20
+# Constraints whose check and repair of a row look at that row alone (and the source table): a block with only
+# these can be repaired chunk by chunk.
+ROW_LOCAL = frozenset({"range", "inequality", "formula", "not_null", "allowed_values", "fixed_combinations"})
 
 
 class Unsatisfiable(Exception):

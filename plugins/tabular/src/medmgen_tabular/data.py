@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 from attrs import frozen
 
+from medmgen.block_tables import BATCH_ROWS
 from medmgen.ledger import Pattern
 from medmgen_tabular.stream import Recipe, write_chunks
 
@@ -23,11 +24,13 @@ Recount = Callable[[pa.Table, np.ndarray, Mapping[str, np.ndarray], list[Pattern
 class TabularData:
     """``<block>.parquet`` (and ``<block>.csv`` when ``csv``).
 
-    Either ``table`` is held in memory (it wins when both are set), or only ``recipe`` is (a fitted block without
-    constraints or ``f1`` class targets): then ``write_parquet`` samples and writes
-    chunk by chunk, and ``table`` is materialised on first access (an evaluator, the
-    Python API or a third-party repairer asks for it). Both write one Parquet row
-    group per ``chunk_rows`` rows, so the same rows give the same bytes.
+    Either ``table`` is held in memory (it wins when both are set), or only ``recipe`` is
+    (a fitted block without ``f1`` class targets or non-row-local constraints; its
+    ``repair``, if set, repairs each chunk as it is sampled). Then ``write_parquet``
+    samples and writes chunk by chunk, ``batches`` hands evaluators one chunk at a time,
+    and ``table`` is materialised only on first access (the Python API or a third-party
+    repairer asks for it). Both write one Parquet row group per ``chunk_rows`` rows, so
+    the same rows give the same bytes.
 
     ``regenerate(n, round)`` draws ``n`` fresh rows from the fitted model (seeded by
     the round), so a repairer can reject rows and regenerate them; ``reference`` is
@@ -65,14 +68,27 @@ class TabularData:
         return self._cache["table"]
 
     def rows(self) -> Mapping[str, int]:
-        return {"": self.held.num_rows if self.held is not None else self.recipe.records}
+        return {"": self.held.num_rows if self.held is not None else self.recipe.rows_out}
 
     def tables(self) -> Mapping[str, pa.Table]:
         return {"": self.table}
 
+    @property
+    def materialised(self) -> bool:
+        """Whether the whole block is in memory (held, or a recipe sampled whole by an earlier reader)."""
+        return self.held is not None or "table" in self._cache
+
+    def batches(self, part: str = "") -> Iterator[pa.RecordBatch]:
+        """The rows in order, one sampling chunk at a time (never materialising a recipe)."""
+        if part != "":
+            raise KeyError(part)
+        chunks = (self.table,) if self.materialised else self.recipe.chunks()
+        for chunk in chunks:
+            yield from chunk.to_batches(max_chunksize=BATCH_ROWS)
+
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
         """``<block>.parquet``: one row group per ``chunk_rows`` rows when set, else the core's default layout."""
-        if self.held is None and "table" not in self._cache:
+        if not self.materialised:
             paths = write_chunks(self.recipe.chunks(), self.recipe.empty(), directory, block, self.csv)
             self._cache.setdefault("written", set()).add((directory, block))
             return paths

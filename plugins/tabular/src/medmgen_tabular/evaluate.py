@@ -29,7 +29,8 @@ class TabularFidelity(Evaluator):
     (then every tabular block is compared with that file, on the columns both share).
     Columns with more than 100 distinct source values are compared in 100
     equal-mass bins of the source; a synthetic value the source never had counts
-    in a bin of its own.
+    in a bin of its own. The synthetic block is read a batch at a time (counts are
+    summed), so a streamed block is never held whole.
     """
 
     name = "tabular_fidelity"
@@ -47,21 +48,24 @@ class TabularFidelity(Evaluator):
         for name, block in self._blocks(evaluation).items():
             source = evaluation.against or evaluation.spec.directory / block.source
             real_table = read_cached(source.resolve())
-            synth = evaluation.tables[name][""]
+            synth = evaluation.tables[name]
+            names = set(synth.schema().names)
             max_levels = getattr(block, "max_levels", 100_000)
             columns = [c for c in encode(real_table, max_levels, str(source))
-                       if not c.identifier and c.name in synth.column_names]
+                       if not c.identifier and c.name in names]
             if not columns:
                 continue
-            real, fake, sizes = [], [], []
+            maps, real, sizes = [], [], []
             for c in columns:
                 bins = model.level_bins(c, FIDELITY_BINS)
                 k = int(bins.max()) + 1
-                with_unseen = np.concatenate([bins, [k]])
+                maps.append(np.concatenate([bins, [k]]))
                 real.append(bins[c.codes])
-                fake.append(with_unseen[codes_against(c.levels, synth.column(c.name))])
                 sizes.append(k + 1)
-            for key, value in fidelity.summary(real, fake, sizes).items():
+            tally = fidelity.Tally(real, sizes)
+            for batch in synth.batches("", [c.name for c in columns]):
+                tally.add([m[codes_against(c.levels, batch.column(c.name))] for m, c in zip(maps, columns)])
+            for key, value in tally.summary().items():
                 out[f"{name}.{key}"] = value
         return out
 

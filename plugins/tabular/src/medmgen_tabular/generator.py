@@ -156,18 +156,32 @@ class FittedGenerator(Generator):
         tally, maps = _tally(modelled)
         metrics: dict[str, Any] = {"generator": self.name, "source_rows": table.num_rows, "rows": records,
                                    "identifiers": [c.name for c in columns if c.identifier]}
-        if not block.constraints and not f1s:  # nothing needs the whole table: keep the recipe, count per chunk
+        source_bad = constraints.count_source_violations(table, block.constraints)
+        if any(source_bad):
+            lines = ", ".join(f"constraints[{i}] ({block.constraints[i].kind}): {n} rows"
+                              for i, n in enumerate(source_bad) if n)
+            warnings.warn(f"{source}: source rows violate constraints of block {ctx.block!r}: {lines}",
+                          stacklevel=2)
+
+        def regenerate(n: int, round_: int) -> pa.Table:
+            state = seeds.state_words(ctx.seed_sequence(seeds.REPAIR, round_), 1)
+            return stream.assemble(columns, modelled, fitted.sample(state, n), n)
+
+        identifiers = tuple(c.name for c in columns if c.identifier)
+        if not f1s and all(c.kind in constraints.ROW_LOCAL for c in block.constraints):
+            # nothing needs the whole table: keep the recipe (constraints are repaired chunk by chunk), count per chunk
             levels = [np.zeros(len(c.counts), dtype=np.int64) for c in modelled]
             for codes in recipe.codes():
                 tally.add(_binned(maps, codes))
                 for j, acc in enumerate(levels):
                     acc += np.bincount(codes[:, j], minlength=len(acc))
                 task.advance(len(codes))
-            metrics |= tally.summary()
+            metrics |= tally.summary() | ({"source_violations": source_bad} if block.constraints else {})
             names = [c.name for c in modelled]
             counted = [_count_share(p, modelled[names.index(p.column)], levels[names.index(p.column)], records)
                        for p in shares]
-            data = TabularData(recipe=recipe, csv=block.csv, chunk_rows=block.chunk_rows)
+            data = TabularData(recipe=recipe, csv=block.csv, chunk_rows=block.chunk_rows, regenerate=regenerate,
+                               reference=table, identifiers=identifiers, recount=recount_shares)
             return BlockResult(data=data, patterns=counted, metrics=metrics)
         codes = model.sample_chunks(fitted.sample, records, block.chunk_rows, recipe.state_for, len(modelled),
                                     task.advance, ctx.workers)
@@ -177,19 +191,8 @@ class FittedGenerator(Generator):
         if holdout is not None:
             metrics |= {"source_rows": table.num_rows + holdout.num_rows, "fit_rows": table.num_rows,
                         "holdout_rows": holdout.num_rows, "f1_class_shares": {p.value: aims[p.value] for p in f1s}}
-        source_bad = constraints.count_source_violations(table, block.constraints)
-        if any(source_bad):
-            lines = ", ".join(f"constraints[{i}] ({block.constraints[i].kind}): {n} rows"
-                              for i, n in enumerate(source_bad) if n)
-            warnings.warn(f"{source}: source rows violate constraints of block {ctx.block!r}: {lines}",
-                          stacklevel=2)
         if block.constraints:
             metrics["source_violations"] = source_bad
-
-        def regenerate(n: int, round_: int) -> pa.Table:
-            state = seeds.state_words(ctx.seed_sequence(seeds.REPAIR, round_), 1)
-            return stream.assemble(columns, modelled, fitted.sample(state, n), n)
-
         recount: Any = recount_shares
         patterns = count_shares(out, shares)
         if holdout is not None:
@@ -202,8 +205,7 @@ class FittedGenerator(Generator):
                                           block.f1_max_iter)
 
         data = TabularData(table=out, csv=block.csv, chunk_rows=block.chunk_rows, regenerate=regenerate,
-                           reference=table,
-                           identifiers=tuple(c.name for c in columns if c.identifier), recount=recount)
+                           reference=table, identifiers=identifiers, recount=recount)
         return BlockResult(data=data, patterns=patterns, metrics=metrics)
 
 
@@ -231,29 +233,50 @@ def class_weights(column: Column, aims: dict[str, float]) -> np.ndarray:
     return w / w.sum() if w.sum() > 0 else p
 
 
+def _share_rows(table: pa.Table, p: Pattern) -> int:
+    text = table.column(p.column).cast(pa.string())
+    return int(pc.sum(pc.equal(text, p.value).fill_null(False)).as_py() or 0)
+
+
+def _with_rows(p: Pattern, rows: int, total: int) -> Pattern:
+    return evolve(p, realized_share=round(rows / max(total, 1), 9), rows=rows)
+
+
 def count_shares(table: pa.Table, shares: Sequence[Pattern]) -> list[Pattern]:
     """Each ``class_share`` pattern with its share counted from ``table``."""
-    out: list[Pattern] = []
-    for p in shares:
-        text = table.column(p.column).cast(pa.string())
-        rows = int(pc.sum(pc.equal(text, p.value).fill_null(False)).as_py() or 0)
-        out.append(evolve(p, realized_share=round(rows / max(table.num_rows, 1), 9), rows=rows))
-    return out
+    return [_with_rows(p, _share_rows(table, p), table.num_rows) for p in shares]
 
 
 def recount_shares(table: pa.Table, origin: np.ndarray, tainted: Mapping[str, np.ndarray],
                    patterns: list[Pattern]) -> list[Pattern]:
     """Class shares after a repair: counted again, with an event when a share moved."""
-    shares = [p for p in patterns if isinstance(p, ClassShare)]
-    after = {p.id: p for p in count_shares(table, shares)}
-    out = []
-    for p in patterns:
-        q = after.get(p.id, p)
-        if q is not p and q.realized() != p.realized():
-            q = q.with_event(Event(stage="repair", action="class share recounted after constraint repair",
-                                   before=p.realized(), after=q.realized()))
-        out.append(q)
-    return out
+    counter = ShareCounter(patterns)
+    counter.add(table)
+    return counter.patterns(table.num_rows)
+
+
+class ShareCounter:
+    """Class shares of a repaired block counted chunk by chunk (:func:`recount_shares` without the whole table)."""
+
+    def __init__(self, patterns: Sequence[Pattern]) -> None:
+        self._patterns = list(patterns)
+        self._rows = {p.id: 0 for p in patterns if isinstance(p, ClassShare)}
+
+    def add(self, table: pa.Table) -> None:
+        for p in self._patterns:
+            if p.id in self._rows:
+                self._rows[p.id] += _share_rows(table, p)
+
+    def patterns(self, total: int) -> list[Pattern]:
+        """Every pattern, shares recounted over ``total`` rows, with an event when a share moved."""
+        out = []
+        for p in self._patterns:
+            q = _with_rows(p, self._rows[p.id], total) if p.id in self._rows else p
+            if q is not p and q.realized() != p.realized():
+                q = q.with_event(Event(stage="repair", action="class share recounted after constraint repair",
+                                       before=p.realized(), after=q.realized()))
+            out.append(q)
+        return out
 
 
 def _count_share(p: Pattern, column: Column, counts: np.ndarray, records: int) -> Pattern:

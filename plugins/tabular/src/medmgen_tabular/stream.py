@@ -1,7 +1,8 @@
 """Fitted tabular blocks kept as their recipe, so files are written chunk by chunk.
 
-A :class:`Recipe` re-samples chunk ``i`` from ``state_for(i)`` whenever it is needed:
-the counting sweep in ``generate()`` keeps only per-level counts, and
+A :class:`Recipe` re-samples chunk ``i`` from ``state_for(i)`` (and repairs it, when the
+block has row-local constraints) whenever it is needed: the counting sweeps in
+``generate()`` and the repairer keep only counts, evaluators read chunk by chunk, and
 :func:`write_chunks` writes one chunk at a time (one Parquet row group per chunk), so
 peak memory is a few chunks whatever the number of records.
 """
@@ -42,6 +43,14 @@ class Recipe:
     records: int
     chunk_rows: int
     workers: int = 1
+    # Applied to each chunk as it is sampled: (chunk, chunk index) -> the repaired rows; ``kept``: their total.
+    repair: Callable[[pa.Table, int], pa.Table] | None = attrs.field(default=None, eq=False, repr=False)
+    kept: int | None = None
+
+    @property
+    def rows_out(self) -> int:
+        """Rows of the block: ``records``, less any a chunk repair dropped."""
+        return self.records if self.kept is None else self.kept
 
     def codes(self) -> Iterator[np.ndarray]:
         """Level indices of each chunk, in order; ``workers`` chunks are sampled at a time."""
@@ -56,10 +65,11 @@ class Recipe:
                 yield from pool.map(one, range(first, min(first + batch, len(starts))))
 
     def chunks(self) -> Iterator[pa.Table]:
-        """Each chunk as an Arrow table (identifier columns numbered across the whole block)."""
+        """Each chunk as an Arrow table (identifier columns numbered across the whole block), repaired if set."""
         start = 0
-        for codes in self.codes():
-            yield assemble(self.columns, self.modelled, codes, self.records, start)
+        for i, codes in enumerate(self.codes()):
+            table = assemble(self.columns, self.modelled, codes, self.records, start)
+            yield table if self.repair is None else self.repair(table, i)
             start += len(codes)
 
     def empty(self) -> pa.Table:
