@@ -118,7 +118,7 @@ def test_prefixspan_recovers_planted_patterns_at_their_support(tmp_path):
 
 
 def test_same_seed_same_bytes_whatever_workers_or_chunks(tmp_path):
-    small = spec(records=3000)
+    small = spec(records=9000, chunk=9000)  # one chunk of several PLANT_BLOCKs, then chunks of 97
     a = medmgen.generate(small, out=tmp_path / "a").path
     b = medmgen.generate(small, out=tmp_path / "b", workers=2).path
     assert (a / "manifest.json").read_text() == (b / "manifest.json").read_text()

@@ -10,7 +10,7 @@ import pytest
 import sequence_reference as ref
 
 from medmgen_sequence import _kernels as k
-from medmgen_sequence.planting import count_cdf, popularity_cdf
+from medmgen_sequence.planting import count_cdf, guide, popularity_cdf
 from medmgen_sequence.spec import CountDist, Popularity
 from medmgen_sequence.threads import numba_threads
 
@@ -180,51 +180,97 @@ def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
         seq = []
         for p in range(length):
             hp = ref.mix(hs ^ (p + 1))
-            z = 1 + ref.draw(size_cdf, ref.unit(ref.mix(hp)))
-            chosen, attempt = [], 1
-            while len(chosen) < z and attempt <= 32 * z:
+            chosen = sorted(set(plants.get((s, p), [])))
+            z = min(1 + ref.draw(size_cdf, ref.unit(ref.mix(hp))), n_items - len(chosen))
+            size, attempt = len(chosen) + z, 1
+            while len(chosen) < size and attempt <= 32 * z:
                 u = ref.unit(ref.mix(hp ^ attempt))
                 attempt += 1
                 item = 1 + int(u * n_items) if len(pop_cdf) == 0 else 1 + ref.draw(pop_cdf, u)
                 if item not in chosen:
                     chosen.append(item)
-            seq.append(sorted(set(chosen) | set(plants.get((s, p), []))))
+            item = 0
+            while len(chosen) < size:  # too few distinct draws: the smallest unused ids
+                item += 1
+                if item not in chosen:
+                    chosen.append(item)
+            seq.append(sorted(chosen))
         out.append(seq)
     return out
 
 
-@pytest.mark.parametrize("popularity", [Popularity(), Popularity(distribution="zipf", exponent=1.2)])
-def test_fill_sequences_matches_twin_for_any_chunk(popularity):
+def random_plants(rng, lengths, n_items, n_patterns=4):
+    """Patterns (CSR), their hosts and positions as fill_sequences takes them, and the same
+    as ``{(local record, position): [items]}``."""
+    patterns = [[sorted(rng.choice(np.arange(1, n_items + 1), size=int(rng.integers(1, 3)), replace=False).tolist())
+                 for _ in range(int(rng.integers(1, 4)))] for _ in range(n_patterns)]
+    host_off, host_seq, host_pos, plants = [0], [], [], {}
+    for pat in patterns:
+        fits = np.flatnonzero(lengths >= len(pat))
+        hosts = np.sort(rng.choice(fits, size=min(fits.size, int(rng.integers(0, 15))), replace=False))
+        for s in hosts.tolist():
+            pos = np.sort(rng.choice(int(lengths[s]), size=len(pat), replace=False)).tolist()
+            host_pos.extend(pos)
+            for q, itemset in zip(pos, pat):
+                plants.setdefault((s, q), []).extend(itemset)
+        host_seq.extend(hosts.tolist())
+        host_off.append(len(host_seq))
+    pat_off, pat_set_off, pat_items = [0], [0], []
+    for pat in patterns:
+        for itemset in pat:
+            pat_items.extend(itemset)
+            pat_set_off.append(len(pat_items))
+        pat_off.append(len(pat_set_off) - 1)
+    arrays = (np.array(host_off, np.int64), np.array(host_seq, np.int64), np.array(host_pos, np.int32),
+              np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32))
+    return arrays, plants
+
+
+@pytest.mark.parametrize(("popularity", "n_items", "mean"), [
+    (Popularity(), 30, 2.5), (Popularity(distribution="zipf", exponent=1.2), 30, 2.5),
+    (Popularity(distribution="zipf", exponent=3.0), 4, 4.0),  # few ids: caps and the smallest-unused fallback
+])
+def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean):
     rng = np.random.default_rng(2)
-    lo, n, n_items = 100, 40, 30
+    lo, n = 100, 40
     lengths = rng.integers(1, 6, size=n).astype(np.int32)
-    plants = {}
-    triples = []
-    for _ in range(25):
-        s = lo + int(rng.integers(0, n))
-        p = int(rng.integers(0, lengths[s - lo]))
-        item = int(rng.integers(1, n_items + 1))
-        plants.setdefault((s, p), []).append(item)
-        triples.append((s, p, item))
-    first = np.concatenate([[0], np.cumsum(lengths)])
-    triples.sort(key=lambda x: first[x[0] - lo] + x[1])  # grouped by itemset
-    pi = np.array([x[2] for x in triples], np.int32)
-    off = np.searchsorted(np.array([first[x[0] - lo] + x[1] for x in triples]), np.arange(first[-1] + 1))
-    size_cdf = count_cdf(CountDist(mean=2.5, max=6))
+    arrays, plants = random_plants(rng, lengths, n_items)
+    size_cdf = count_cdf(CountDist(mean=mean, max=6), n_items)
     pop_cdf = popularity_cdf(popularity, n_items)
-    want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items, plants)
+    guides = guide(size_cdf), guide(pop_cdf)
+    want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items,
+                     {(lo + s, p): v for (s, p), v in plants.items()})
+    assert any(len(set(v)) < len(v) for v in plants.values())  # two patterns share an item in one itemset
     for chunk in (1, 7, 1000):
         for threads in (1, 2):
             with numba_threads(threads):
-                so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, pop_cdf, n_items, off, pi, chunk)
+                so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guides[0], pop_cdf, guides[1],
+                                              n_items, *arrays, chunk)
             assert ref.from_csr(so, to, it) == want
+    for (s, p), planted in plants.items():
+        assert set(planted) <= set(want[s][p])
 
 
-def test_bucket_is_a_stable_counting_sort():
-    keys = np.random.default_rng(4).integers(0, 50, size=1000)
-    offsets, order = k.bucket(keys, 60)
-    assert order.tolist() == np.argsort(keys, kind="stable").tolist()
-    assert offsets.tolist() == np.searchsorted(np.sort(keys), np.arange(61)).tolist()
+@pytest.mark.parametrize("cdf", [[1.0], [0.2, 0.2, 0.7, 1.0], np.cumsum(np.arange(1, 300) ** -1.1).tolist()])
+def test_guide_table_starts_each_draw_where_the_search_would(cdf):
+    cdf = np.asarray(cdf) / cdf[-1]
+    cdf[-1] = 1.0
+    for bits in (1, 3, 10):
+        table = k.guide_table(cdf, bits)
+        assert table.tolist() == [ref.draw(cdf.tolist(), g / 2**bits) for g in range(2**bits)]
+    assert k.guide_table(np.empty(0), 4).size == 0
+
+
+def test_histogram_kernels_match_numpy():
+    rng = np.random.default_rng(5)
+    offsets = np.concatenate([[0], np.cumsum(rng.integers(0, 9, size=500))])
+    hist = k.add_lengths(offsets, np.zeros(3, np.int64))
+    assert hist.tolist() == np.bincount(np.diff(offsets)).tolist()
+    assert k.add_lengths(offsets, hist).tolist() == (2 * np.bincount(np.diff(offsets))).tolist()
+    values = rng.integers(0, 40, size=3000).astype(np.int32)
+    freq = np.zeros(31, np.int64)
+    k.add_items(values, freq)
+    assert freq.tolist() == np.bincount(values, minlength=40)[:31].tolist()
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -260,6 +306,31 @@ def test_count_support_matches_reference_counter(seed):
         want = [ref.support_count(db[a:b], pat, min_gap, max_gap, window, times[a:b])
                 for a, b in itertools.pairwise(cuts)]
         assert got[j].tolist() == want, (pat, min_gap, max_gap, window)
+
+
+def test_count_support_on_sequences_around_64_itemsets():
+    """Up to 64 itemsets the unbounded-gap test runs on position bitmasks; beyond, by scanning."""
+    rng = np.random.default_rng(9)
+    db = [[sorted(set(rng.integers(1, 7, size=int(rng.integers(1, 3))).tolist())) for _ in range(length)]
+          for length in [1, 63, 64, 65, 70, *rng.integers(55, 75, size=15).tolist()]]
+    patterns = [([[1], [2]], 1), ([[3, 4], [5], [6]], 2), ([[6]], 1), ([[1], [2], [3]], 30), ([[5], [4]], 60),
+                ([[2], [2], [2], [2]], 15)]
+    pat_off, pat_set_off, pat_items = [0], [0], []
+    for pat, _ in patterns:
+        for s in pat:
+            pat_items.extend(s)
+            pat_set_off.append(len(pat_items))
+        pat_off.append(len(pat_set_off) - 1)
+    n = len(db)
+    got = k.count_support(*to_csr(db), np.empty(0, np.int64), 6, np.array(pat_off, np.int64),
+                          np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
+                          np.array([g for _, g in patterns], np.int64), np.full(len(patterns), k.UNBOUNDED, np.int64),
+                          np.full(len(patterns), -1, np.int64), np.full(len(patterns), n, np.int64),
+                          np.full(len(patterns), n, np.int64), 2)
+    for j, (pat, min_gap) in enumerate(patterns):
+        want = [int(ref.supports(seq, pat, min_gap)) for seq in db]
+        assert got[j, 0] == sum(want), (pat, min_gap)
+    assert 0 < got[4, 0] < n and 0 < got[3, 0] < n  # long gaps: some sequences hold them, not all
 
 
 def test_item_and_pair_supports_match_reference():

@@ -7,7 +7,8 @@ global for a whole block.
 Randomness is counter-based: a value is a hash of an explicit 64-bit key (from
 :func:`medmgen.seeds.state_words`) and its coordinates (sequence index, position, slot).
 Kernels never hold generator state, so a chunk's output depends only on the key and the
-global indices it covers, never on chunking or worker count.
+global indices it covers, never on chunking or worker count. The parallel kernels keep the
+GIL: a Python thread running beside numba's thread team (it is on every core) slows both.
 """
 
 from __future__ import annotations
@@ -54,6 +55,27 @@ def _draw(cdf: np.ndarray, u: float) -> int:
         else:
             lo = mid + 1
     return lo
+
+
+@numba.njit(cache=True)
+def guide_table(cdf: np.ndarray, bits: int) -> np.ndarray:
+    """``guide[g] = _draw(cdf, g / 2**bits)``: where a draw of ``u`` in ``[g, g + 1) / 2**bits``
+    starts looking (empty for an empty ``cdf``)."""
+    size = 1 << bits if cdf.shape[0] else 0
+    out = np.empty(size, np.int32)
+    for g in range(size):
+        out[g] = _draw(cdf, g / size)
+    return out
+
+
+@numba.njit(cache=True, inline="always")
+def _draw_guided(cdf: np.ndarray, guide: np.ndarray, u: float) -> int:
+    """:func:`_draw` from the guide's start (a power-of-two table, so ``u * len`` is exact):
+    the same index, in a step or two instead of a binary search."""
+    k = guide[int(u * guide.shape[0])]
+    while u >= cdf[k]:
+        k += 1
+    return k
 
 
 @numba.njit(cache=True)
@@ -226,20 +248,105 @@ def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: i
     return out
 
 
+@numba.njit(cache=True)
+def _plants(i_lo: int, i_hi: int, seq_off: np.ndarray, host_off: np.ndarray, host_seq: np.ndarray,
+            host_pos: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray,
+            pat_items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planted items of the itemsets of records ``i_lo..i_hi-1``, sorted and distinct per itemset
+    (arguments as in :func:`fill_sequences`). Returns CSR ``(off, items)`` over the range's
+    itemsets: itemset ``seq_off[i_lo] + t`` owns ``items[off[t]:off[t+1]]``."""
+    t_lo = seq_off[i_lo]
+    nt = seq_off[i_hi] - t_lo
+    off = np.zeros(nt + 1, np.int64)
+    n_pat = pat_off.shape[0] - 1
+    first = np.empty(n_pat, np.int64)
+    last = np.empty(n_pat, np.int64)
+    bases = np.empty(n_pat, np.int64)  # where pattern j's positions start in host_pos
+    base = 0
+    for j in range(n_pat):
+        k = pat_off[j + 1] - pat_off[j]
+        hosts = host_seq[host_off[j]:host_off[j + 1]]
+        first[j] = np.searchsorted(hosts, i_lo)
+        last[j] = np.searchsorted(hosts, i_hi)
+        bases[j] = base
+        base += k * hosts.shape[0]
+        for h in range(first[j], last[j]):
+            s0 = seq_off[hosts[h]] - t_lo
+            for i in range(k):
+                t = s0 + host_pos[bases[j] + h * k + i]
+                off[t + 1] += pat_set_off[pat_off[j] + i + 1] - pat_set_off[pat_off[j] + i]
+    for t in range(nt):
+        off[t + 1] += off[t]
+    items = np.empty(off[nt], np.int32)
+    fill = off[:-1].copy()
+    for j in range(n_pat):
+        k = pat_off[j + 1] - pat_off[j]
+        hosts = host_seq[host_off[j]:host_off[j + 1]]
+        for h in range(first[j], last[j]):
+            s0 = seq_off[hosts[h]] - t_lo
+            for i in range(k):
+                t = s0 + host_pos[bases[j] + h * k + i]
+                for x in range(pat_set_off[pat_off[j] + i], pat_set_off[pat_off[j] + i + 1]):
+                    items[fill[t]] = pat_items[x]
+                    fill[t] += 1
+    w = 0  # sort and dedupe each itemset's planted items, compacting in place
+    for t in range(nt):
+        a, b = off[t], off[t + 1]
+        off[t] = w
+        if b - a > 1:
+            _sort(items, a, b)
+        for x in range(a, b):
+            if x == a or items[x] != items[x - 1]:
+                items[w] = items[x]
+                w += 1
+    off[nt] = w
+    return off, items[:w]
+
+
 @numba.njit(cache=True, inline="always")
-def _fill_itemset(hp: np.uint64, z: int, pop_cdf: np.ndarray, n_items: int, planted: np.ndarray, out: np.ndarray,
-                  w: int) -> int:
-    """An itemset (hash ``hp``): ``z`` distinct background items plus ``planted``, sorted and
-    distinct into ``out[w:]`` (room for ``z + len(planted)``); returns its size."""
-    m = 0
+def _sort(buf: np.ndarray, a: int, b: int) -> None:
+    """Sort ``buf[a:b]`` in place: up to 8 values by odd-even transposition (compare-exchanges
+    without branches, the common itemset), more by insertion."""
+    if b - a <= 8:
+        for r in range(b - a):
+            for i in range(a + (r & 1), b - 1, 2):
+                x, y = buf[i], buf[i + 1]
+                buf[i], buf[i + 1] = min(x, y), max(x, y)
+        return
+    for r in range(a + 1, b):
+        v = buf[r]
+        x = r - 1
+        while x >= a and buf[x] > v:
+            buf[x + 1] = buf[x]
+            x -= 1
+        buf[x + 1] = v
+
+
+@numba.njit(cache=True, inline="always")
+def _size(hp: np.uint64, size_cdf: np.ndarray, size_guide: np.ndarray, n_items: int, planted: int) -> int:
+    """Items of the itemset with hash ``hp`` holding ``planted`` distinct planted items."""
+    return planted + min(1 + _draw_guided(size_cdf, size_guide, _unit(mix(hp))), n_items - planted)
+
+
+@numba.njit(cache=True, inline="always")
+def _fill_itemset(hp: np.uint64, size: int, pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int,
+                  plant: np.ndarray, a: int, b: int, out: np.ndarray, w: int) -> None:
+    """Itemset with hash ``hp`` into ``out[w:w+size]``, sorted: the planted ``plant[a:b]`` (sorted,
+    distinct) and ``z = size - (b - a)`` distinct background ids other than those, drawn
+    (uniform when ``pop_cdf`` is empty, else from it) in up to ``32 * z`` attempts; if that
+    is not enough, the smallest unused ids complete the itemset."""
+    m = b - a
+    for q in range(m):
+        out[w + q] = plant[a + q]
+    z = size - m
     attempt = 1
-    while m < z and attempt <= 32 * z:
+    while m < size and attempt <= 32 * z:
         u = _unit(mix(hp ^ np.uint64(attempt)))
         attempt += 1
         if pop_cdf.shape[0] == 0:
             item = 1 + int(u * n_items)
         else:
-            item = 1 + _draw(pop_cdf, u)
+            item = 1 + _draw_guided(pop_cdf, pop_guide, u)
         dup = False
         for r in range(m):
             if out[w + r] == item:
@@ -248,72 +355,76 @@ def _fill_itemset(hp: np.uint64, z: int, pop_cdf: np.ndarray, n_items: int, plan
         if not dup:
             out[w + m] = item
             m += 1
-    for q in range(planted.shape[0]):
-        out[w + m] = planted[q]
-        m += 1
-    for r in range(1, m):  # insertion sort: itemsets are short
-        v = out[w + r]
-        x = r - 1
-        while x >= 0 and out[w + x] > v:
-            out[w + x + 1] = out[w + x]
-            x -= 1
-        out[w + x + 1] = v
-    k = 0
-    for r in range(m):
-        if r == 0 or out[w + r] != out[w + k - 1]:
-            out[w + k] = out[w + r]
-            k += 1
-    return k
+    item = 0
+    while m < size:
+        item += 1
+        dup = False
+        for r in range(m):
+            if out[w + r] == item:
+                dup = True
+                break
+        if not dup:
+            out[w + m] = item
+            m += 1
+    _sort(out, w, w + size)
+
+
+PLANT_BLOCK = 4096  # records whose planted items are gathered at once (their tables stay in cache)
 
 
 @numba.njit(cache=True)
-def _room_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, size_cdf: np.ndarray,
-                plant_off: np.ndarray, i_lo: int, i_hi: int, cap: np.ndarray) -> None:
-    """``cap[t + 1]``: background size plus planted items of each itemset ``t`` of records ``i_lo..i_hi-1``."""
-    for i in range(i_lo, i_hi):
-        hs = mix(key ^ np.uint64(lo + i))
-        t = seq_off[i]
-        for p in range(lengths[i]):
-            cap[t + p + 1] = 1 + _draw(size_cdf, _unit(mix(mix(hs ^ np.uint64(p + 1))))) + plant_off[t + p + 1] \
-                - plant_off[t + p]
+def _size_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, size_cdf: np.ndarray,
+                size_guide: np.ndarray, n_items: int, plants: tuple, i_lo: int, i_hi: int, sizes: np.ndarray) -> None:
+    """``sizes[t + 1]``: items of each itemset ``t`` of records ``i_lo..i_hi-1``."""
+    for b_lo in range(i_lo, i_hi, PLANT_BLOCK):
+        b_hi = min(i_hi, b_lo + PLANT_BLOCK)
+        off, _ = _plants(b_lo, b_hi, seq_off, *plants)
+        t_lo = seq_off[b_lo]
+        for i in range(b_lo, b_hi):
+            hs = mix(key ^ np.uint64(lo + i))
+            t = seq_off[i]
+            for p in range(lengths[i]):
+                sizes[t + p + 1] = _size(mix(hs ^ np.uint64(p + 1)), size_cdf, size_guide, n_items,
+                                         off[t + p - t_lo + 1] - off[t + p - t_lo])
 
 
 @numba.njit(cache=True)
-def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, pop_cdf: np.ndarray, n_items: int,
-                plant_off: np.ndarray, plant_item: np.ndarray, i_lo: int, i_hi: int, cap: np.ndarray,
-                room: np.ndarray, sizes: np.ndarray) -> None:
-    """Itemsets of records ``i_lo..i_hi-1`` into ``room`` at ``cap`` (start offsets); ``sizes[t + 1]`` their sizes."""
-    for i in range(i_lo, i_hi):
-        hs = mix(key ^ np.uint64(lo + i))
-        for p in range(lengths[i]):
-            t = seq_off[i] + p
-            a, b = plant_off[t], plant_off[t + 1]
-            sizes[t + 1] = _fill_itemset(mix(hs ^ np.uint64(p + 1)), cap[t + 1] - cap[t] - (b - a), pop_cdf, n_items,
-                                         plant_item[a:b], room, cap[t])
-
-
-@numba.njit(cache=True)
-def _compact_range(room: np.ndarray, cap: np.ndarray, set_off: np.ndarray, t_lo: int, t_hi: int,
-                   items: np.ndarray) -> None:
-    for t in range(t_lo, t_hi):
-        a = cap[t]
-        for x in range(set_off[t], set_off[t + 1]):
-            items[x] = room[a]
-            a += 1
+def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, set_off: np.ndarray,
+                pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, plants: tuple, i_lo: int, i_hi: int,
+                items: np.ndarray) -> None:
+    """Itemsets of records ``i_lo..i_hi-1`` into ``items`` at ``set_off``."""
+    for b_lo in range(i_lo, i_hi, PLANT_BLOCK):
+        b_hi = min(i_hi, b_lo + PLANT_BLOCK)
+        off, plant = _plants(b_lo, b_hi, seq_off, *plants)
+        t_lo = seq_off[b_lo]
+        for i in range(b_lo, b_hi):
+            hs = mix(key ^ np.uint64(lo + i))
+            for p in range(lengths[i]):
+                t = seq_off[i] + p
+                _fill_itemset(mix(hs ^ np.uint64(p + 1)), set_off[t + 1] - set_off[t], pop_cdf, pop_guide, n_items,
+                              plant, off[t - t_lo], off[t - t_lo + 1], items, set_off[t])
 
 
 @numba.njit(cache=True, parallel=True)
-def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, pop_cdf: np.ndarray,
-                   n_items: int, plant_off: np.ndarray, plant_item: np.ndarray, chunk: int):
+def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, size_guide: np.ndarray,
+                   pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, host_off: np.ndarray,
+                   host_seq: np.ndarray, host_pos: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray,
+                   pat_items: np.ndarray, chunk: int):
     """Itemsets of records ``lo..lo+len(lengths)-1``: background items plus planted ones.
 
-    An itemset at ``(s, p)`` draws its size from ``size_cdf`` and that many distinct items
-    (uniform when ``pop_cdf`` is empty, else from it), then gets every planted item for
-    ``(s, p)``; it is stored sorted and distinct. Itemset ``t`` (counted from record
-    ``lo``'s first) gets the planted items ``plant_item[plant_off[t]:plant_off[t+1]]``.
-    Chunks of ``chunk`` records run in parallel (``prange``), each writing only its own
-    slices, so the arrays depend neither on ``chunk`` nor on the thread count.
-    Returns ``seq_off``, ``set_off`` and ``items`` (offsets from 0).
+    Pattern ``j`` (itemsets ``pat_off[j]:pat_off[j+1]`` of the CSR ``pat_set_off`` ->
+    ``pat_items``) is planted in the records ``host_seq[host_off[j]:host_off[j+1]]`` (sorted,
+    counted from record ``lo``); its ``i``-th itemset goes to position
+    ``host_pos[b_j + h * k_j + i]`` of its ``h``-th host, where ``k_j`` is its length and
+    ``b_j`` the sum of ``k * hosts`` over the patterns before it.
+
+    An itemset at ``(s, p)`` holds its distinct planted items and ``z`` distinct background
+    ids other than those: ``z`` drawn from ``size_cdf`` (cut at what the alphabet has left),
+    the ids uniform when ``pop_cdf`` is empty, else from it (each cdf with its
+    :func:`guide_table`). Each chunk of ``chunk`` records gathers its own planted items;
+    chunks run in parallel (``prange``), sizes first, then items at their final offsets,
+    so the arrays depend neither on ``chunk`` nor on the thread count. Returns ``seq_off``,
+    ``set_off`` and ``items`` (offsets from 0).
     """
     n = lengths.shape[0]
     seq_off = np.zeros(n + 1, np.int64)
@@ -321,41 +432,18 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
         seq_off[i + 1] = seq_off[i] + lengths[i]
     n_sets = seq_off[n]
     n_chunks = (n + chunk - 1) // chunk
-    cap = np.zeros(n_sets + 1, np.int64)  # room per itemset, then where it starts in ``room``
+    plants = (host_off, host_seq, host_pos, pat_off, pat_set_off, pat_items)
+    set_off = np.zeros(n_sets + 1, np.int64)  # sizes, then offsets
     for c in numba.prange(n_chunks):
-        _room_range(key, lo, lengths, seq_off, size_cdf, plant_off, c * chunk, min(n, (c + 1) * chunk), cap)
-    for t in range(n_sets):
-        cap[t + 1] += cap[t]
-    room = np.empty(cap[n_sets], np.int32)
-    set_off = np.zeros(n_sets + 1, np.int64)  # size per itemset, then offsets
-    for c in numba.prange(n_chunks):
-        _fill_range(key, lo, lengths, seq_off, pop_cdf, n_items, plant_off, plant_item, c * chunk,
-                    min(n, (c + 1) * chunk), cap, room, set_off)
+        _size_range(key, lo, lengths, seq_off, size_cdf, size_guide, n_items, plants, c * chunk,
+                    min(n, (c + 1) * chunk), set_off)
     for t in range(n_sets):
         set_off[t + 1] += set_off[t]
-    if set_off[n_sets] == cap[n_sets]:
-        return seq_off, set_off, room
     items = np.empty(set_off[n_sets], np.int32)
     for c in numba.prange(n_chunks):
-        _compact_range(room, cap, set_off, seq_off[min(n, c * chunk)], seq_off[min(n, (c + 1) * chunk)], items)
+        _fill_range(key, lo, lengths, seq_off, set_off, pop_cdf, pop_guide, n_items, plants, c * chunk,
+                    min(n, (c + 1) * chunk), items)
     return seq_off, set_off, items
-
-
-@numba.njit(cache=True)
-def bucket(keys: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Counting sort of ``keys`` in ``0..n-1``: ``(offsets, order)`` with key ``s``'s entries at
-    ``order[offsets[s]:offsets[s+1]]`` (stable)."""
-    offsets = np.zeros(n + 1, np.int64)
-    for x in keys:
-        offsets[x + 1] += 1
-    for s in range(n):
-        offsets[s + 1] += offsets[s]
-    fill = offsets[:-1].copy()
-    order = np.empty(keys.shape[0], np.int64)
-    for i in range(keys.shape[0]):
-        order[fill[keys[i]]] = i
-        fill[keys[i]] += 1
-    return offsets, order
 
 
 @numba.njit(cache=True, inline="always")
@@ -427,6 +515,43 @@ def _embeds_greedy(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: 
     return True
 
 
+def _ctz_table(debruijn: int) -> np.ndarray:
+    """Bit index by the top 6 bits of ``debruijn << index`` (a de Bruijn sequence: all distinct)."""
+    out = np.zeros(64, np.int64)
+    for bit in range(64):
+        out[((debruijn << bit) & 0xFFFFFFFFFFFFFFFF) >> 58] = bit
+    return out
+
+
+_DEBRUIJN = np.uint64(0x03F79D71B4CB0A89)
+_CTZ = _ctz_table(0x03F79D71B4CB0A89)
+
+
+@numba.njit(cache=True, inline="always")
+def _lowest(mask: np.uint64) -> int:
+    """Index of the lowest set bit of a non-zero ``mask``."""
+    return _CTZ[((mask & (~mask + np.uint64(1))) * _DEBRUIJN) >> np.uint64(58)]
+
+
+@numba.njit(cache=True, inline="always")
+def _embeds_bits(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, where: np.ndarray,
+                 min_gap: int) -> bool:
+    """:func:`_embeds_greedy` on position masks, for sequences of at most 64 itemsets: bit ``p``
+    of ``where[item]`` says itemset ``p`` holds the item, so the leftmost position at or
+    after ``p`` holding a whole pattern itemset is the lowest bit of an AND."""
+    p = 0
+    for i in range(i0, i1):
+        if p >= 64:
+            return False
+        cand = ~np.uint64(0) << np.uint64(p)
+        for x in range(pat_set_off[i], pat_set_off[i + 1]):
+            cand &= where[pat_items[x]]
+        if cand == 0:
+            return False
+        p = _lowest(cand) + min_gap
+    return True
+
+
 @numba.njit(cache=True)
 def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
                  pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
@@ -443,16 +568,22 @@ def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, ti
     cur = np.empty(longest, np.bool_)
     pref = np.empty(longest + 1, np.int64)
     distinct = np.empty(widest, np.int64)
+    where = np.zeros(n_items + 1, np.uint64)  # positions of each item in the sequence (up to 64 itemsets)
     for s in range(s_lo, s_hi):
         t0, t1 = seq_off[s], seq_off[s + 1]
         length = t1 - t0
+        short = length <= 64
         m = 0
-        for x in range(set_off[t0], set_off[t1]):
-            it = items[x]
-            if mark[it] != s + 1:
-                mark[it] = s + 1
-                distinct[m] = it
-                m += 1
+        for t in range(t0, t1):
+            bit = np.uint64(1) << np.uint64(t - t0) if short else np.uint64(0)
+            for x in range(set_off[t], set_off[t + 1]):
+                it = items[x]
+                if mark[it] != s + 1:
+                    mark[it] = s + 1
+                    distinct[m] = it
+                    m += 1
+                    where[it] = 0
+                where[it] |= bit
         for u in range(m):
             for jj in range(anc_off[distinct[u]], anc_off[distinct[u] + 1]):
                 j = anc_pat[jj]
@@ -464,7 +595,9 @@ def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, ti
                         break
                 if not ok:
                     continue
-                if window[j] < 0 and max_gap[j] >= UNBOUNDED:
+                if window[j] < 0 and max_gap[j] >= UNBOUNDED and short:
+                    found = _embeds_bits(pat_items, pat_set_off, i0, i1, where, min_gap[j])
+                elif window[j] < 0 and max_gap[j] >= UNBOUNDED:
                     found = _embeds_greedy(pat_items, pat_set_off, i0, i1, items, set_off, t0, length, min_gap[j])
                 elif window[j] < 0:
                     found = _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, 0, length, -1, min_gap[j],
@@ -576,10 +709,10 @@ def _pair_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, ind
             a = seen[u]
             if a < tile_lo or a >= tile_hi:
                 continue
+            row = out[a - tile_lo]
+            fa = first[a]
             for v in range(m):
-                b = seen[v]
-                if first[a] < last[b]:
-                    out[a - tile_lo, b] += 1
+                row[seen[v]] += fa < last[seen[v]]  # no branch: counted when a comes strictly first
         for u in range(m):
             first[seen[u]] = -1
             last[seen[u]] = -1
@@ -592,15 +725,16 @@ def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, i
 
     ``index[item]`` is the item's rank among frequent items or -1. Rows are first items
     of rank ``tile_lo..tile_hi-1``, columns every frequent item. ``lanes`` ranges of
-    sequences in parallel, their integer counts summed (the same for any ``lanes``).
+    sequences in parallel (``int32`` counters: fewer than 2**31 records), their integer
+    counts summed (the same for any ``lanes``).
     """
     n = seq_off.shape[0] - 1
     lanes = max(1, min(lanes, n))
-    part = np.zeros((lanes, tile_hi - tile_lo, n_frequent), np.int64)
+    part = np.zeros((lanes, tile_hi - tile_lo, n_frequent), np.int32)
     for lane in numba.prange(lanes):
         _pair_range(seq_off, set_off, items, index, tile_lo, tile_hi, n * lane // lanes, n * (lane + 1) // lanes,
                     part[lane])
-    out = part[0].copy()
+    out = part[0].astype(np.int64)
     for lane in range(1, lanes):
         out += part[lane]
     return out
@@ -777,3 +911,26 @@ def parse_spmf(data: np.ndarray):
         if not ended:
             return 5, line, seq_off[:1], set_off[:1], items[:0]
     return 0, line, seq_off[: n_seq + 1].copy(), set_off[: n_set + 1].copy(), items[:w].copy()
+
+
+@numba.njit(cache=True)
+def add_lengths(offsets: np.ndarray, hist: np.ndarray) -> np.ndarray:
+    """``hist`` (grown when a length exceeds it) plus the count of each ``offsets[i+1] - offsets[i]``."""
+    top = hist.shape[0] - 1
+    for i in range(offsets.shape[0] - 1):
+        top = max(top, offsets[i + 1] - offsets[i])
+    if top >= hist.shape[0]:
+        grown = np.zeros(top + 1, np.int64)
+        grown[:hist.shape[0]] = hist
+        hist = grown
+    for i in range(offsets.shape[0] - 1):
+        hist[offsets[i + 1] - offsets[i]] += 1
+    return hist
+
+
+@numba.njit(cache=True)
+def add_items(values: np.ndarray, freq: np.ndarray) -> None:
+    """``freq[v] += 1`` for each value ``v`` below ``len(freq)`` (others are ignored)."""
+    for v in values:
+        if 0 <= v < freq.shape[0]:
+            freq[v] += 1

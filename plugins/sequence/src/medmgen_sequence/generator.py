@@ -16,7 +16,7 @@ from medmgen.interfaces import BlockContext, BlockResult, Generator
 from medmgen.ledger import Drift
 from medmgen_sequence import mining, planting
 from medmgen_sequence.fit import fit_spmf
-from medmgen_sequence.io import SequenceData
+from medmgen_sequence.io import ParquetDraft, SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock
 from medmgen_sequence.threads import numba_threads
@@ -30,6 +30,7 @@ class PlantedSequences(Generator):
 
     def __init__(self) -> None:
         self._resolved: tuple[SequenceBlock, SequenceBlock] | None = None
+        self._drafts: dict[str, ParquetDraft] = {}  # block -> its last pass's Parquet, encoding ahead
 
     def resolve(self, block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
         """The block with defaults filled in and, with ``source``, the file's distributions (read once)."""
@@ -54,7 +55,11 @@ class PlantedSequences(Generator):
         block = self.resolve(block, ctx)
         with numba_threads(ctx.workers):
             data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
-            return _result(block, plan, n_hosts, evolve(data, workers=ctx.workers), ctx)
+            data = evolve(data, workers=ctx.workers)
+            if ctx.block in self._drafts:  # a later pass supersedes it (a chosen earlier pass re-encodes)
+                self._drafts[ctx.block].cancel()
+            self._drafts[ctx.block] = data.encode_ahead()  # overlaps the ledger's counting below
+            return _result(block, plan, n_hosts, data, ctx)
 
     def records(self, block: SequenceBlock) -> int | None:
         return block.n_records()

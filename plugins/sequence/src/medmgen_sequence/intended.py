@@ -17,11 +17,14 @@ Blocks with a ``source`` file are skipped (their laws come from the file).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from medmgen.interfaces import Evaluation, Evaluator
+from medmgen_sequence import _kernels as k
 from medmgen_sequence.kinds import SequentialPattern
 from medmgen_sequence.spec import CountDist, Popularity
 
@@ -35,8 +38,8 @@ def count_pmf(dist: CountDist, top: int, limit: int | None = None) -> np.ndarray
     if dist.distribution == "empirical":
         pmf[1:longest + 1] = np.asarray(dist.weights[:longest], dtype=np.float64)
     else:
-        k = np.arange(1, longest + 1)
-        pmf[1:longest + 1] = st.poisson.pmf(k - 1, dist.mean - 1.0) if dist.mean > 1.0 else (k == 1)
+        ks = np.arange(1, longest + 1)
+        pmf[1:longest + 1] = st.poisson.pmf(ks - 1, dist.mean - 1.0) if dist.mean > 1.0 else (ks == 1)
     return pmf / pmf.sum()
 
 
@@ -64,30 +67,48 @@ def tvd(counts: np.ndarray, pmf: np.ndarray) -> float:
     return float(0.5 * np.abs(n / n.sum() - p / p.sum()).sum())
 
 
-def block_fidelity(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, block: Any,
+def block_fidelity(seq_hist: np.ndarray, set_hist: np.ndarray, freq: np.ndarray, block: Any,
                    planted: set[int]) -> dict[str, Any]:
-    """The metrics of one block from its offsets (from 0) and item ids."""
+    """The metrics of one block from its histograms: sequences by itemset count, itemsets by
+    size, occurrences by item id (index ``0..items``)."""
     n_items = block.n_items()
-    per_seq = np.diff(seq_off)
-    per_set = np.diff(set_off)
-    seq_pmf = count_pmf(block.itemsets, int(per_seq.max(initial=0)))
-    set_pmf = count_pmf(block.itemset_size, int(per_set.max(initial=0)), n_items)
-    freq = np.bincount(items, minlength=n_items + 1).astype(np.float64)[: n_items + 1]
+    seq_pmf = count_pmf(block.itemsets, seq_hist.size - 1)
+    set_pmf = count_pmf(block.itemset_size, set_hist.size - 1, n_items)
     pop = popularity_pmf(block.popularity, n_items)
     free = np.ones(n_items + 1, dtype=bool)
     free[0] = False
     free[[i for i in planted if i <= n_items]] = False
     return {
-        "itemsets_tvd": tvd(np.bincount(per_seq).astype(np.float64), seq_pmf),
-        "mean_itemsets": float(per_seq.mean()) if per_seq.size else 0.0,
+        "itemsets_tvd": tvd(seq_hist.astype(np.float64), seq_pmf),
+        "mean_itemsets": _mean(seq_hist),
         "intended_mean_itemsets": float(np.dot(np.arange(seq_pmf.size), seq_pmf)),
-        "itemset_size_tvd": tvd(np.bincount(per_set).astype(np.float64), set_pmf),
-        "mean_itemset_size": float(per_set.mean()) if per_set.size else 0.0,
+        "itemset_size_tvd": tvd(set_hist.astype(np.float64), set_pmf),
+        "mean_itemset_size": _mean(set_hist),
         "intended_mean_itemset_size": float(np.dot(np.arange(set_pmf.size), set_pmf)),
-        "item_tvd": tvd(freq, pop),
-        "item_tvd_unplanted": tvd(freq[free], pop[free]),
+        "item_tvd": tvd(freq.astype(np.float64), pop),
+        "item_tvd_unplanted": tvd(freq[free].astype(np.float64), pop[free]),
         "unplanted_ids": int(free.sum()),
     }
+
+
+def histograms(batches: Iterable[pa.RecordBatch], n_items: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Itemsets per sequence, items per itemset and item occurrences (ids ``0..n_items``) of an
+    ``itemsets`` column, a batch at a time."""
+    seq_hist = np.zeros(1, np.int64)
+    set_hist = np.zeros(1, np.int64)
+    freq = np.zeros(n_items + 1, np.int64)
+    for batch in batches:
+        seq_off, sets = _offsets(batch.column(0))
+        set_off, values = _offsets(sets)
+        seq_hist = k.add_lengths(seq_off, seq_hist)
+        set_hist = k.add_lengths(set_off, set_hist)
+        k.add_items(np.asarray(values), freq)
+    return seq_hist, set_hist, freq
+
+
+def _mean(hist: np.ndarray) -> float:
+    total = int(hist.sum())
+    return int(np.dot(np.arange(hist.size), hist)) / total if total else 0.0
 
 
 def _offsets(column: Any) -> tuple[np.ndarray, Any]:
@@ -96,7 +117,7 @@ def _offsets(column: Any) -> tuple[np.ndarray, Any]:
 
 
 class IntendedFit(Evaluator):
-    """Each sequence block against its own spec's count and popularity laws."""
+    """Each sequence block against its own spec's count and popularity laws (read in batches)."""
 
     name = "sequence_intended"
 
@@ -107,18 +128,15 @@ class IntendedFit(Evaluator):
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         blocks: dict[str, Any] = {}
         for name, block in evaluation.spec.blocks.items():
-            table = evaluation.tables.get(name, {}).get("")
-            if block.modality != "sequence" or table is None:
+            if block.modality != "sequence" or name not in evaluation.tables or "" not in evaluation.tables[name]:
                 continue
             if block.source is not None:
                 blocks[name] = {"skipped": "laws come from the source file"}
                 continue
-            seq_off, sets = _offsets(table.column("itemsets").combine_chunks())
-            set_off, values = _offsets(sets)
             planted = {i for p in evaluation.ledger.for_block(name) if isinstance(p, SequentialPattern)
                        for s in p.sequence for i in s}
-            blocks[name] = block_fidelity(seq_off - seq_off[0], set_off - set_off[0],
-                                          np.asarray(values, dtype=np.int64), block, planted)
+            hists = histograms(evaluation.tables[name].batches("", ["itemsets"]), block.n_items())
+            blocks[name] = block_fidelity(*hists, block, planted)
         out: dict[str, Any] = {"blocks": blocks}
         scored = [b for b in blocks.values() if "itemsets_tvd" in b]
         for key in ("itemsets_tvd", "itemset_size_tvd", "item_tvd_unplanted"):

@@ -1,20 +1,31 @@
-"""Sequence data in memory (CSR arrays), its Arrow table and SPMF text in and out."""
+"""Sequence data in memory (CSR arrays), its Arrow batches and SPMF text in and out."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import attrs
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 from attrs import frozen
 
 from medmgen.errors import InputError
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.threads import numba_threads
 
-WRITE_BATCH = 65536  # sequences per SPMF write (memory bound only; bytes do not depend on it)
+# Sequences per Arrow batch, Parquet row group and SPMF write; bounds the memory of a write
+# (the text's bytes do not depend on it; a row group holds fewer than 2**31 items).
+ROW_GROUP = 131_072
+PARQUET = {"compression": "zstd", "write_statistics": True}
 
 _PARSE_ERRORS = {
     1: "not an integer token",
@@ -32,6 +43,7 @@ class SequenceData:
 
     ``times`` holds one time per itemset, or nothing when the block has no timestamps;
     ``workers`` is how many threads write the files (the bytes do not depend on it).
+    Arrow views (:meth:`batches`, :meth:`tables`) are cut ``ROW_GROUP`` sequences at a time.
     """
 
     seq_off: np.ndarray
@@ -39,49 +51,176 @@ class SequenceData:
     items: np.ndarray
     times: np.ndarray = attrs.field(factory=lambda: np.empty(0, np.int64))
     workers: int = attrs.field(default=1, eq=False)
+    _files: _Files = attrs.field(factory=lambda: _Files(), init=False, eq=False, repr=False)
 
     @property
     def records(self) -> int:
         return int(self.seq_off.shape[0] - 1)
 
+    @property
+    def timed(self) -> bool:
+        return bool(self.times.shape[0])
+
     def rows(self) -> Mapping[str, int]:
         """Rows per part without building the table."""
         return {"": self.records}
 
+    def schema(self) -> pa.Schema:
+        """``itemsets`` as ``list<list<int32>>`` (and ``timestamps`` as ``list<int64>``)."""
+        fields = [pa.field("itemsets", pa.list_(pa.list_(pa.int32())))]
+        if self.timed:
+            fields.append(pa.field("timestamps", pa.list_(pa.int64())))
+        return pa.schema(fields)
+
+    def batch(self, lo: int, hi: int) -> pa.RecordBatch:
+        """Sequences ``lo..hi-1`` as one record batch (item and time values are not copied)."""
+        a, b = int(self.seq_off[lo]), int(self.seq_off[hi])
+        x0, x1 = int(self.set_off[a]), int(self.set_off[b])
+        outer = _rebased(self.seq_off[lo:hi + 1])
+        inner = pa.ListArray.from_arrays(_rebased(self.set_off[a:b + 1]), pa.array(self.items[x0:x1]))
+        columns = [pa.ListArray.from_arrays(outer, inner)]
+        if self.timed:
+            columns.append(pa.ListArray.from_arrays(outer, pa.array(self.times[a:b])))
+        return pa.RecordBatch.from_arrays(columns, schema=self.schema())
+
+    def batches(self, part: str = "") -> Iterator[pa.RecordBatch]:
+        """One row per sequence, ``ROW_GROUP`` rows a batch (what evaluators stream)."""
+        if part != "":
+            raise KeyError(part)
+        for lo in range(0, self.records, ROW_GROUP):
+            yield self.batch(lo, min(self.records, lo + ROW_GROUP))
+
     def tables(self) -> Mapping[str, pa.Table]:
-        """One row per sequence: ``itemsets`` as ``list<list<int32>>`` (and ``timestamps`` as ``list<int64>``)."""
-        inner = _lists(self.set_off, pa.array(self.items))
-        columns = {"itemsets": _lists(self.seq_off, inner)}
-        if self.times.shape[0]:
-            columns["timestamps"] = _lists(self.seq_off, pa.array(self.times))
-        return {"": pa.table(columns)}
+        """The whole block as one table (of :meth:`batches` chunks)."""
+        return {"": pa.Table.from_batches(list(self.batches()), schema=self.schema())}
+
+    def encode_ahead(self) -> ParquetDraft:
+        """Start encoding ``<block>.parquet`` now, on a background thread, for
+        :meth:`write_parquet` to copy (it encodes again if the draft was cancelled)."""
+        self._files.draft = ParquetDraft(self)
+        return self._files.draft
+
+    def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
+        """``<block>.parquet`` (zstd, one row group per ``ROW_GROUP`` sequences) and, in the
+        same sweep, the text files of :meth:`write_extra`. The stages overlap: this thread
+        formats a chunk's text (numba) while another writes the previous one to disk, and
+        the Parquet file is either the :meth:`encode_ahead` draft finishing meanwhile (then
+        copied) or encoded here on a third thread, a row group per chunk (file writes and
+        pyarrow release the GIL)."""
+        directory = Path(directory)
+        path = directory / f"{block}.parquet"
+        draft = self._files.draft
+        if draft is None:
+            with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
+                self._sweep(directory, block, writer)
+        else:
+            self._sweep(directory, block, None)
+            if not draft.copy_to(path):  # cancelled or used: encode it now
+                with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
+                    for batch in self.batches():
+                        writer.write_batch(batch, row_group_size=batch.num_rows)
+        self._files.written.add((directory, block))
+        return [path]
 
     def write_extra(self, directory: Path, block: str) -> Sequence[Path]:
-        """``<block>.txt`` (SPMF) and, with timestamps, ``<block>.timestamped.txt``."""
-        paths = [Path(directory) / f"{block}.txt"]
-        with numba_threads(self.workers):
-            write_spmf(self, paths[0], timed=False)
-            if self.times.shape[0]:
-                paths.append(Path(directory) / f"{block}.timestamped.txt")
-                write_spmf(self, paths[1], timed=True)
+        """``<block>.txt`` (SPMF) and, with timestamps, ``<block>.timestamped.txt``
+        (already there when :meth:`write_parquet` ran on the same directory and block)."""
+        directory = Path(directory)
+        if (directory, block) not in self._files.written:
+            self._sweep(directory, block, None)
+        return self._text_paths(directory, block)
+
+    def _sweep(self, directory: Path, block: str, writer: pq.ParquetWriter | None) -> None:
+        """Chunk by chunk: the text files and, with ``writer``, the Parquet row groups."""
+        with ExitStack() as stack:
+            files = [stack.enter_context(p.open("wb")) for p in self._text_paths(directory, block)]
+            encode, save = (stack.enter_context(ThreadPoolExecutor(1)) for _ in range(2))
+            stack.enter_context(numba_threads(self.workers))
+            pending: list[Future] = []
+            for lo in range(0, self.records, ROW_GROUP):
+                hi = min(self.records, lo + ROW_GROUP)
+                if writer is not None:
+                    batch = self.batch(lo, hi)
+                    pending.append(encode.submit(writer.write_batch, batch, row_group_size=batch.num_rows))
+                for f, timed in zip(files, (False, True)):
+                    pending.append(save.submit(f.write, self._text(lo, hi, timed)))
+                while len(pending) > 6:  # at most two chunks in flight: memory stays flat
+                    pending.pop(0).result()
+            for fut in pending:
+                fut.result()
+
+    def _text_paths(self, directory: Path, block: str) -> list[Path]:
+        paths = [directory / f"{block}.txt"]
+        if self.timed:
+            paths.append(directory / f"{block}.timestamped.txt")
         return paths
 
-
-def _lists(offsets: np.ndarray, values: pa.Array) -> pa.Array:
-    """A list array (``large_list`` only beyond 2**31 - 1 values, where int32 offsets overflow)."""
-    if offsets[-1] < 2**31:
-        return pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), values)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), values)
+    def _text(self, lo: int, hi: int, timed: bool) -> np.ndarray:
+        times = self.times if timed else np.empty(0, np.int64)
+        return k.spmf_bytes(self.seq_off, self.set_off, self.items, times, lo, hi)
 
 
-def write_spmf(data: SequenceData, path: Path, timed: bool = False) -> None:
-    """SPMF sequence format: items of an itemset, ``-1`` after each itemset, ``-2`` ends a line;
-    ``timed`` puts ``<t>`` before each itemset (SPMF's timestamped format)."""
-    times = data.times if timed else np.empty(0, np.int64)
-    with open(path, "wb") as f:
-        for lo in range(0, data.records, WRITE_BATCH):
-            hi = min(data.records, lo + WRITE_BATCH)
-            f.write(k.spmf_bytes(data.seq_off, data.set_off, data.items, times, lo, hi).tobytes())
+@attrs.define
+class _Files:
+    """The mutable side of a :class:`SequenceData`: its draft, and where its text is written."""
+
+    draft: ParquetDraft | None = None
+    written: set[tuple[Path, str]] = attrs.Factory(set)
+
+
+class ParquetDraft:
+    """A block's Parquet file encoded ahead into a temporary file on a background thread.
+
+    pyarrow releases the GIL for the whole file, so the encoding overlaps whatever runs
+    next (the exact ledger's counting, even in numba kernels that hold the GIL);
+    :meth:`cancel` (a feedback pass that is superseded) skips it if not started and
+    marks it unusable. The temporary file is removed once copied or dropped.
+    """
+
+    def __init__(self, data: SequenceData) -> None:
+        fd, name = tempfile.mkstemp(prefix="medmgen-sequence-", suffix=".parquet")
+        os.close(fd)
+        self._path = name
+        self._cancel = threading.Event()
+        self._done = False
+        self._error: BaseException | None = None
+        self._drop = weakref.finalize(self, _remove, name)
+        self._thread = threading.Thread(target=self._encode, args=(data,), name="parquet-draft", daemon=True)
+        self._thread.start()
+
+    def _encode(self, data: SequenceData) -> None:
+        try:
+            table = pa.Table.from_batches(list(data.batches()), schema=data.schema())
+            if not self._cancel.is_set():  # one call: pyarrow never waits for the GIL mid-file
+                pq.write_table(table, self._path, row_group_size=ROW_GROUP, **PARQUET)
+                self._done = not self._cancel.is_set()
+        except BaseException as exc:  # handed to the writer, which raises it
+            self._error = exc
+
+    def cancel(self) -> None:
+        """Do not use this draft (a later pass replaced its data)."""
+        self._cancel.set()
+
+    def copy_to(self, path: Path) -> bool:
+        """Copy the finished file to ``path`` (once); False when cancelled or already used."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        if not self._done or not self._drop.alive:
+            return False
+        shutil.copyfile(self._path, path)
+        self._drop()
+        return True
+
+
+def _remove(name: str) -> None:
+    with suppress(FileNotFoundError):
+        os.remove(name)
+
+
+def _rebased(offsets: np.ndarray) -> pa.Array:
+    """Offsets from 0, as the ``int32`` array a list needs."""
+    return pa.array((offsets - offsets[0]).astype(np.int32))
 
 
 def read_spmf(path: Path) -> SequenceData:

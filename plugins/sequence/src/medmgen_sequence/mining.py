@@ -12,7 +12,7 @@ from medmgen_sequence import _kernels as k
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 
-TILE_CELLS = 1 << 22  # pair counters per miner pass (32 MiB)
+TILE_CELLS = 1 << 22  # pair counters per miner pass and lane (16 MiB)
 
 
 def pattern_arrays(patterns: Sequence[SequentialPattern]) -> tuple[np.ndarray, ...]:

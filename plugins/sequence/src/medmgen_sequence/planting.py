@@ -29,6 +29,7 @@ from medmgen.seeds import DATA, PLAN, state_words
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
+from medmgen_sequence.mining import pattern_arrays
 from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock, span
 
 TIME_KINDS = {"none": 0, "regular": 1, "poisson": 2, "bursty": 3}
@@ -66,6 +67,12 @@ def popularity_cdf(pop: Popularity, items: int) -> np.ndarray:
     cdf = np.cumsum(w) / w.sum()
     cdf[-1] = 1.0
     return cdf
+
+
+def guide(cdf: np.ndarray) -> np.ndarray:
+    """The :func:`~medmgen_sequence._kernels.guide_table` of a cdf: about four starts per entry
+    (at most 2**20)."""
+    return k.guide_table(cdf, min(20, 2 + max(1, int(cdf.shape[0])).bit_length()))
 
 
 def plan_patterns(block: SequenceBlock, ctx: BlockContext) -> list[SequentialPattern]:
@@ -158,27 +165,23 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     tkey, tkind, interval, burst, pause = time_args(block, ctx)
     for p, h in zip(patterns, hosts):
         lengths[h] = np.maximum(lengths[h], span(len(p.sequence), p.min_gap))
-    seqs, poss, its = [np.empty(0, np.int64)], [np.empty(0, np.int64)], [np.empty(0, np.int32)]
+    positions = [np.empty(0, np.int32)]
     for j, (p, h) in enumerate(zip(patterns, hosts)):
-        if not h.size:
-            continue
-        window = -1 if p.max_window is None else p.max_window
-        pos = k.embed_positions(_key(ctx, 2, j), h, lengths[h], len(p.sequence), p.min_gap, p.max_gap or k.UNBOUNDED,
-                                window, tkey, tkind, interval, burst, pause)
-        flat = np.array([x for s in p.sequence for x in s], dtype=np.int32)
-        which = np.repeat(np.arange(len(p.sequence)), [len(s) for s in p.sequence])
-        seqs.append(np.repeat(h, flat.size))
-        poss.append(pos[:, which].ravel().astype(np.int64))
-        its.append(np.tile(flat, h.size))
-    first = np.zeros(n + 1, np.int64)
-    np.cumsum(lengths, out=first[1:])
-    plant_off, order = k.bucket(first[np.concatenate(seqs)] + np.concatenate(poss), int(first[-1]))
-    item = np.concatenate(its)[order]
+        if h.size:
+            window = -1 if p.max_window is None else p.max_window
+            positions.append(k.embed_positions(_key(ctx, 2, j), h, lengths[h], len(p.sequence), p.min_gap,
+                                               p.max_gap or k.UNBOUNDED, window, tkey, tkind, interval, burst,
+                                               pause).ravel())
+    host_off = np.zeros(len(hosts) + 1, np.int64)
+    np.cumsum([h.size for h in hosts], out=host_off[1:])
+    pat_off, pat_set_off, pat_items = pattern_arrays(patterns)[:3]
+    plants = (host_off, np.concatenate([np.empty(0, np.int64), *hosts]), np.concatenate(positions), pat_off,
+              pat_set_off, pat_items)
     size_cdf = count_cdf(block.itemset_size, block.items)
     pop_cdf = popularity_cdf(block.popularity, block.items)
     task = ctx.progress.task(f"{ctx.block}: sequences", n)
-    seq_off, set_off, items = k.fill_sequences(bg, 0, lengths, size_cdf, pop_cdf, block.items, plant_off, item,
-                                               block.chunk)
+    seq_off, set_off, items = k.fill_sequences(bg, 0, lengths, size_cdf, guide(size_cdf), pop_cdf, guide(pop_cdf),
+                                               block.items, *plants, block.chunk)
     task.advance(n)
     data = SequenceData(seq_off=seq_off, set_off=set_off, items=items)
     if tkind:

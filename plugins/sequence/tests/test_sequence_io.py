@@ -1,0 +1,119 @@
+"""The block's files and Arrow views: row groups, streamed batches, text in the same sweep."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import sequence_reference as ref
+
+from medmgen.block_tables import LazyTables
+from medmgen.interfaces import Evaluation
+from medmgen.pipeline import run
+from medmgen.plugins import load_registry
+from medmgen.spec import load_spec
+from medmgen_sequence import io
+from medmgen_sequence.intended import IntendedFit
+from medmgen_sequence.io import SequenceData
+
+
+def small_data(n: int = 50, workers: int = 1) -> tuple[SequenceData, list, list]:
+    rng = np.random.default_rng(8)
+    db = [[sorted(set(rng.integers(1, 3000, size=int(rng.integers(1, 4))).tolist()))
+           for _ in range(int(rng.integers(1, 6)))] for _ in range(n)]
+    times = [np.cumsum(rng.integers(0, 50, size=len(seq))).tolist() for seq in db]
+    seq_off = np.concatenate([[0], np.cumsum([len(seq) for seq in db])]).astype(np.int64)
+    sizes = [len(s) for seq in db for s in seq]
+    set_off = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    items = np.array([i for seq in db for s in seq for i in s], np.int32)
+    flat = np.array([t for ts in times for t in ts], np.int64)
+    return SequenceData(seq_off=seq_off, set_off=set_off, items=items, times=flat, workers=workers), db, times
+
+
+def digests(directory) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def test_write_parquet_cuts_row_groups_and_writes_the_text_in_the_same_sweep(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "ROW_GROUP", 7)
+    data, db, times = small_data()
+    assert data.write_parquet(tmp_path, "b") == [tmp_path / "b.parquet"]
+    meta = pq.ParquetFile(tmp_path / "b.parquet").metadata
+    assert meta.num_row_groups == 8 and meta.num_rows == 50
+    table = pq.read_table(tmp_path / "b.parquet")
+    assert table.column("itemsets").to_pylist() == db
+    assert table.column("timestamps").to_pylist() == times
+    assert (tmp_path / "b.txt").read_text() == "".join(ref.spmf_line(seq) for seq in db)
+    timed = "".join(ref.spmf_line(seq, t) for seq, t in zip(db, times))
+    assert (tmp_path / "b.timestamped.txt").read_text() == timed
+    before = digests(tmp_path)
+    (tmp_path / "b.txt").write_text("kept")  # already written: write_extra leaves the files alone
+    assert data.write_extra(tmp_path, "b") == [tmp_path / "b.txt", tmp_path / "b.timestamped.txt"]
+    assert (tmp_path / "b.txt").read_text() == "kept"
+    (tmp_path / "b.txt").unlink()
+    again = tmp_path / "again"
+    again.mkdir()
+    small_data(workers=2)[0].write_parquet(again, "b")
+    assert digests(again) == before
+
+
+def test_text_does_not_depend_on_the_chunk(tmp_path, monkeypatch):
+    data = small_data()[0]
+    data.write_extra(tmp_path, "whole")
+    monkeypatch.setattr(io, "ROW_GROUP", 3)
+    data.write_extra(tmp_path, "cut")
+    for suffix in (".txt", ".timestamped.txt"):
+        assert (tmp_path / f"cut{suffix}").read_bytes() == (tmp_path / f"whole{suffix}").read_bytes()
+
+
+def test_batches_cover_the_block_in_order(monkeypatch):
+    monkeypatch.setattr(io, "ROW_GROUP", 6)
+    data, db, times = small_data()
+    batches = list(data.batches(""))
+    assert [b.num_rows for b in batches] == [6] * 8 + [2]
+    assert [row for b in batches for row in b.column(0).to_pylist()] == db
+    table = data.tables()[""]
+    assert table.column("itemsets").to_pylist() == db and table.column("timestamps").to_pylist() == times
+    with pytest.raises(KeyError):
+        next(data.batches("edges"))
+
+
+def test_intended_fit_streams_to_the_same_numbers(monkeypatch):
+    registry = load_registry()
+    spec = load_spec({"dataset": {"name": "i", "seed": 3}, "blocks": {"s": {
+        "modality": "sequence", "records": 3000, "items": 80, "popularity": {"distribution": "zipf"},
+        "sequential_patterns": [{"sequence": [[4], [9, 10]], "support": 0.1}]}}}, registry)
+    result = run(spec, registry)
+    data = result.blocks["s"].data
+    monkeypatch.setattr(io, "ROW_GROUP", 256)
+    streamed = Evaluation(spec=result.spec, ledger=result.ledger, tables=LazyTables({"s": data}))
+    assert streamed.tables["s"].streams
+    whole = Evaluation(spec=result.spec, ledger=result.ledger, tables={"s": {"": data.tables()[""]}})
+    got = IntendedFit().evaluate(streamed)
+    assert got == IntendedFit().evaluate(whole)
+    per_seq = np.diff(data.seq_off)
+    assert got["blocks"]["s"]["mean_itemsets"] == per_seq.mean()
+
+
+def test_a_parquet_draft_gives_the_same_file_once_and_leaves_no_temporary(tmp_path, monkeypatch):
+    monkeypatch.setattr(io, "ROW_GROUP", 7)  # the draft's one call cuts the same row groups as the sweep
+    dirs = {name: tmp_path / name for name in ("direct", "ahead", "again", "cancelled")}
+    for d in dirs.values():
+        d.mkdir()
+    small_data()[0].write_parquet(dirs["direct"], "b")
+    data = small_data()[0]
+    draft = data.encode_ahead()
+    temporary = Path(draft._path)
+    data.write_parquet(dirs["ahead"], "b")
+    assert not temporary.exists()
+    assert not draft.copy_to(tmp_path / "twice.parquet")  # used up: a second write encodes again
+    data.write_parquet(dirs["again"], "b")
+    other = small_data()[0]
+    other.encode_ahead().cancel()  # stopped or finished, the file is the same
+    other.write_parquet(dirs["cancelled"], "b")
+    want = digests(dirs["direct"])
+    assert all(digests(d) == want for d in dirs.values())
+    assert pq.ParquetFile(dirs["ahead"] / "b.parquet").metadata.num_row_groups == 8
