@@ -20,14 +20,18 @@ def figure(nrows: int = 1, ncols: int = 1, **kw: Any) -> tuple[Any, Any]:
     return fig, fig.subplots(nrows, ncols, squeeze=False, gridspec_kw=gridspec_kw)
 
 
-def svg(fig: Any) -> str:
-    """The figure as an inline ``<svg>`` element (no date or creator: same figure, same bytes)."""
+def svg(fig: Any, *, tight: bool = True) -> str:
+    """The figure as an inline ``<svg>`` element (no date or creator: same figure, same bytes).
+
+    ``tight`` crops to the drawn content (an extra layout pass); figures laid out with
+    fixed margins pass ``False``.
+    """
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "medmgen"
     matplotlib.rcParams["svg.fonttype"] = "none"
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight" if tight else None)
     if getattr(fig.canvas, "manager", None) is not None:  # made by pyplot: release it there
         import matplotlib.pyplot as plt
 
@@ -76,8 +80,10 @@ def target_vs_realized(points: Mapping[str, Sequence[tuple[float, float]]],
         bottom.scatter(xs, [y - x for x, y in pts], s=14, color="#cf222e", alpha=0.8)
         bottom.set_xlabel(f"target {quantity}")
         bottom.set_ylabel("realized − target")
-    fig.tight_layout()
-    return svg(fig)
+    # Fixed margins: the text layout passes of tight_layout and a tight bounding box
+    # doubled the cost of the report's largest figure.
+    fig.subplots_adjust(left=0.22 / len(points), right=0.97, top=0.95, bottom=0.08, hspace=0.25, wspace=0.3)
+    return svg(fig, tight=False)
 
 
 def convergence(iterations: Sequence[Mapping[str, Any]], limits: Mapping[str, float]) -> str:

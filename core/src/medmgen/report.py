@@ -63,8 +63,9 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     if points:
         parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points, limits) + "</figure>")
     if any(it["max_deviation"] for it in report["iterations"]):  # nothing to plot without planted targets
-        parts.append("<h2>Feedback passes</h2><figure>" + plots.convergence(report["iterations"], limits)
-                     + "</figure>")
+        parts.append("<h2>Feedback passes</h2>")
+        if len(report["iterations"]) > 1:  # one pass is the table's single row: no curve to draw
+            parts.append("<figure>" + plots.convergence(report["iterations"], limits) + "</figure>")
         chosen = report.get("chosen_iteration", len(report["iterations"]) - 1)
         parts.append(_table(["pass", "max deviation", "thresholds held", "written"], [
             [it["iteration"] + 1, ", ".join(f"{q} {v:.3g}" for q, v in sorted(it["max_deviation"].items())),
