@@ -110,6 +110,8 @@ def test_malformed_spmf_names_file_and_line(tmp_path, capsys):
     with pytest.raises(InputError) as err:
         read_spmf(src)
     assert err.value.problems[0].path == "line 3"
+    assert err.value.problems[0].got == "5 -1 6 -2"  # the offending line, beside what was expected
+    assert "-2 at the end" in err.value.problems[0].expected
     out = tmp_path / "fitted.toml"
     assert main(["fit", "sequence", str(src), "-o", str(out)]) == 2
     assert not out.exists()

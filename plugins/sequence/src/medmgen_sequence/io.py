@@ -232,7 +232,10 @@ def read_spmf(path: Path) -> SequenceData:
         raise InputError.one(str(path), "", f"cannot read: {exc}") from None
     error, line, seq_off, set_off, items = k.parse_spmf(raw)
     if error:
-        raise InputError.one(str(path), f"line {line}", _PARSE_ERRORS[error])
+        text = bytes(raw).split(b"\n")[line - 1].decode("utf-8", "replace").strip()
+        raise InputError.one(str(path), f"line {line}", _PARSE_ERRORS[error],
+                             "ids, -1 after each itemset, -2 at the end (e.g. '5 -1 8 9 -1 -2')",
+                             text if len(text) <= 60 else text[:57] + "...")
     if seq_off.shape[0] < 2:
         raise InputError.one(str(path), "", "no sequences", "SPMF lines such as '5 -1 8 9 -1 -2'", "none")
     return SequenceData(seq_off=seq_off, set_off=set_off, items=items)
