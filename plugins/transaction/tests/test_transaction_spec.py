@@ -42,7 +42,8 @@ def test_ids_outside_the_alphabet_and_repeated() -> None:
                          rules=[{"antecedent": [0], "consequent": [5], "support": 0.1, "confidence": 0.5}]))
     assert got["blocks.baskets.itemsets[0].items"] == "id outside 1..items"
     assert got["blocks.baskets.itemsets[1].items"] == "repeated item id"
-    assert "blocks.baskets.rules[0].antecedent" in got
+    assert got["blocks.baskets.rules[0].antecedent[0]"] == "out of range"  # reported once, at the element
+    assert "blocks.baskets.rules[0].antecedent" not in got
 
 
 def test_disjoint_itemsets_that_cannot_fit_in_short_transactions() -> None:

@@ -330,7 +330,7 @@ def _id_problems(block: TransactionBlock) -> Iterator[Problem]:
         if len(set(ids)) != len(ids):
             yield Problem(path, "repeated item id", "distinct ids", ids)
         if n is not None:
-            bad = [i for i in ids if not 1 <= i <= n]
+            bad = [i for i in ids if i > n]  # ids below 1 are reported per element (items[k])
             if bad:
                 yield Problem(path, "id outside 1..items", f"1..{n}", bad[0] if len(bad) == 1 else bad)
     size = block.random_itemsets.size
