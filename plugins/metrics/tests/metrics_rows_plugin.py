@@ -23,6 +23,7 @@ class RowsBlock(BlockSpec):
     emit: str = setting(doc="CSV whose rows become the block's data.")
     target: str = setting("", doc="Column the utility evaluator predicts.")
     shuffle: list[str] = setting(factory=list, doc="Columns permuted independently of the others.")
+    max_levels: int = setting(100_000, doc="As the tabular plugin's key: text columns with more values are ids.")
 
 
 class Rows(Generator):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -142,3 +144,27 @@ def test_bad_evaluation_section_reports_every_problem(adult_parts, capsys):
     assert f"{path}:evaluation.max_rows: out of range" in err
     assert f"{path}:evaluation.holdout_fraction: out of range" in err
     assert f"{path}:evaluation.categorical: a column is listed twice" in err
+
+
+def test_block_max_levels_and_datetimes_reach_the_evaluators(tmp_path, capsys):
+    """Through `generate`: the block's max_levels makes a wide text column an identifier; CSV datetimes are binned."""
+    rng = np.random.default_rng(5)
+    start = pd.Timestamp("2024-01-01").value // 10**9
+
+    def rows(n: int) -> pd.DataFrame:
+        when = pd.to_datetime(rng.integers(start, start + 200 * 86_400, n), unit="s")
+        return pd.DataFrame({"zip": [f"z{v}" for v in rng.integers(0, 5000, n)],
+                             "when": when.strftime("%Y-%m-%d %H:%M:%S"), "c": rng.choice(["a", "b"], n)})
+
+    for name in ("train", "holdout", "fresh"):
+        rows(600).to_csv(tmp_path / f"{name}.csv", index=False)
+    path = tmp_path / "s.toml"
+    path.write_text(spec(tmp_path, "fresh.csv").read_text().replace('target = "income>50K"', "max_levels = 300"))
+    code, _, _ = cli(capsys, "--quiet", "generate", str(path), "-o", str(tmp_path / "pkg"))
+    assert code in (0, 1)
+    report = json.loads((tmp_path / "pkg" / "report.json").read_text())["metrics"]
+    fid, pri = report["fidelity"]["blocks"]["people"], report["privacy_risk"]["blocks"]["people"]
+    assert fid["identifiers"] == ["zip"] == pri["identifiers"]
+    assert set(fid["per_column"]) == {"when", "c"}
+    assert fid["per_column"]["when"]["kind"] == "datetime" and fid["per_column"]["when"]["binned"]
+    assert fid["tvd_2way_mean"] < 0.3 and "mia_auc" in pri  # value by value, `when` x c scored about 1

@@ -35,7 +35,7 @@ def mixed(n: int, seed: int) -> pd.DataFrame:
 
 def batched(frame: pd.DataFrame, size: int) -> Synthetic:
     """``frame`` read ``size`` rows at a time (index reset per batch, as Arrow batches arrive)."""
-    return Synthetic(len(frame), lambda: (frame.iloc[i:i + size].reset_index(drop=True)
+    return Synthetic(len(frame), lambda cols: (frame.iloc[i:i + size].reset_index(drop=True)
                                           for i in range(0, len(frame), size)), list(frame.columns))
 
 

@@ -87,8 +87,10 @@ class Utility(Evaluator):
         per_block = {}
         for block in self._blocks(evaluation):
             pair = prepare(evaluation, block)
+            target = evaluation.spec.blocks[block].target
             per_block[block] = utility.block_metrics(pair) if pair.target else {
-                "skipped": f"target column {evaluation.spec.blocks[block].target!r} is not in both tables"}
+                "skipped": f"target column {target!r} is an identifier" if target in pair.identifiers
+                else f"target column {target!r} is not in both tables"}
         return {**worst(per_block, utility.HEADLINE), "blocks": per_block}
 
     def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:

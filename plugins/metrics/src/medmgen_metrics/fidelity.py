@@ -172,11 +172,14 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
     real, synth, cfg = pair.real, pair.synthetic, pair.cfg
     if not len(synth):
         return {"real_file": pair.real_file, "skipped": "the synthetic table has no rows"}, {}
+    if not pair.columns:
+        return {"real_file": pair.real_file, "identifiers": pair.identifiers,
+                "skipped": "no column to compare but identifiers"}, {}
     rt, st = pair.tally(real), pair.tally()
     per_col: dict[str, dict[str, Any]] = {}
     for i, col in enumerate(pair.columns):
-        entry: dict[str, Any] = {"kind": "categorical" if col.categorical else "numeric",
-                                 "tvd": round(tvd_counts(rt.ones[i], st.ones[i]), 6)}
+        entry: dict[str, Any] = {"kind": "categorical" if col.categorical else col.kind.replace("number", "numeric"),
+                                 "binned": col.edges is not None, "tvd": round(tvd_counts(rt.ones[i], st.ones[i]), 6)}
         if col.categorical:
             table = np.vstack([rt.ones[i], st.ones[i]])
             table = table[:, table.sum(axis=0) > 0]
@@ -196,7 +199,8 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
             entry["coverage"] = round(coverage(col, r, values), 6)
         per_col[col.name] = entry
     out: dict[str, Any] = {"real_file": pair.real_file, "rows_real": len(real), "rows_synthetic": len(synth),
-                           "columns": len(pair.columns)}
+                           "columns": len(pair.columns), "identifiers": pair.identifiers,
+                           "wide": [c.name for c in pair.columns if c.wide]}
     tvds = [e["tvd"] for e in per_col.values()]
     out |= {"tvd_mean": round(float(np.mean(tvds)), 6), "tvd_max": max(tvds)}
     ks = [e["ks"] for e in per_col.values() if "ks" in e]
@@ -213,12 +217,14 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
         top = sorted(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
         out["tvd_2way_worst"] = {f"{pair.names[i]} x {pair.names[j]}": round(v, 6) for (i, j), v in top}
     a_real, a_synth = rt.association(), st.association()
-    if len(pair.columns) > 1:
-        diff = np.abs(a_real - a_synth)[np.triu_indices(len(pair.columns), k=1)]
+    diff = np.abs(a_real - a_synth)[np.triu_indices(len(pair.columns), k=1)]
+    diff = diff[~np.isnan(diff)]  # pairs with a wide column have none
+    if len(diff):
         out |= {"corr_diff_mean": round(float(diff.mean()), 6), "corr_diff_max": round(float(diff.max()), 6)}
-    xr = pair.distance_matrix(sample(real, cfg.mmd_rows, pair.rng(2)))
-    xs = pair.distance_matrix(pair.sample(cfg.mmd_rows, 2))
-    out |= {"mmd": round(mmd_rbf(xr, xs), 6), "mmd_rows": [len(xr), len(xs)]}
+    if pair.distance_names:
+        xr = pair.distance_matrix(sample(real, cfg.mmd_rows, pair.rng(2)))
+        xs = pair.distance_matrix(pair.sample(cfg.mmd_rows, 2))
+        out |= {"mmd": round(mmd_rbf(xr, xs), 6), "mmd_rows": [len(xr), len(xs)]}
     pr, ps = sample(real, cfg.max_rows, pair.rng(3)), pair.sample(cfg.max_rows, 3)
     mr, mask = pair.model_matrix(pr)
     ms, _ = pair.model_matrix(ps)
@@ -229,7 +235,7 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, Any]]:
                 "propensity_rows": [len(mr), len(ms)], "propensity_model": "HistGradientBoostingClassifier",
                 "propensity_folds": cfg.folds}
     cat = [e["coverage"] for e in per_col.values() if e["kind"] == "categorical"]
-    num = [e["coverage"] for e in per_col.values() if e["kind"] == "numeric"]
+    num = [e["coverage"] for e in per_col.values() if e["kind"] != "categorical"]
     if cat:
         out |= {"category_coverage": round(float(np.mean(cat)), 6), "category_coverage_min": min(cat)}
     if num:

@@ -1,7 +1,9 @@
 """``privacy_risk`` metrics: how much a synthetic table gives away about real rows.
 
 Distances are Euclidean on :meth:`Pair.distance_matrix` rows (numbers scaled to [0, 1]
-by the real range, a differing category adds 1 to the squared distance). "Train" is
+by the real range, a differing category adds 1 to the squared distance), on
+:attr:`Pair.distance_names`: identifier columns and wide categorical ones (more than
+``[evaluation] onehot_levels`` values) are left out, so memory stays bounded. "Train" is
 the real table minus the holdout; the holdout is what a fresh real sample looks like,
 so every distance-based metric has a holdout baseline beside it.
 """
@@ -125,7 +127,7 @@ def linkability(pair: Pair, synth: pd.DataFrame, targets: pd.DataFrame, control:
     The columns are split at random into two halves an attacker holds separately; an
     attack succeeds when both halves of a target have the same nearest synthetic row.
     """
-    names = pair.names
+    names = pair.distance_names
     order = rng.permutation(len(names))
     halves = [[names[i] for i in sorted(order[: len(names) // 2])], [names[i] for i in sorted(order[len(names) // 2:])]]
     wins = []
@@ -139,7 +141,7 @@ def inference(pair: Pair, synth: pd.DataFrame, targets: pd.DataFrame, control: p
     """Guess each column of a real record from the nearest synthetic row on the other columns."""
     per = {}
     for col in pair.columns:
-        others = [n for n in pair.names if n != col.name]
+        others = [n for n in pair.distance_names if n != col.name]
         if not others:
             continue
         truth = synth[col.name]
@@ -161,14 +163,20 @@ def inference(pair: Pair, synth: pd.DataFrame, targets: pd.DataFrame, control: p
 def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Every privacy-risk metric of one block, and the arrays its figures need."""
     cfg = pair.cfg
-    out: dict[str, Any] = {"real_file": pair.real_file, "holdout": pair.holdout_source}
+    out: dict[str, Any] = {"real_file": pair.real_file, "holdout": pair.holdout_source,
+                           "identifiers": pair.identifiers, "wide": [c.name for c in pair.columns if c.wide]}
     if len(pair.train) < 2 or len(pair.holdout) < 2 or len(pair.synthetic) < 2:
         return out | {"skipped": "fewer than 2 rows in the train, holdout or synthetic table"}, {}
+    if not pair.columns:
+        return out | {"skipped": "no column to compare but identifiers"}, {}
     train_h, hold_h = (pair.row_hashes(f) for f in (pair.train, pair.holdout))
     synth_rows = pair.tally()  # every synthetic row, streamed: those equal to a real row, counted by hash
     out["exact_copy_rate"] = round(synth_rows.copy_count(train_h) / len(pair.synthetic), 6)
     out["exact_copy_baseline"] = round(copy_rate(hold_h, train_h), 6)
     out["exact_copy_excess"] = round(max(out["exact_copy_rate"] - out["exact_copy_baseline"], 0.0), 6)
+    if not pair.distance_names:
+        return out | {"skipped_distances": "every compared column is wide (more than [evaluation] onehot_levels "
+                                           "values)"}, {}
 
     train = sample(pair.train, cfg.max_rows, pair.rng(5))
     synth = pair.sample(cfg.max_rows, 6)
@@ -227,11 +235,12 @@ def block_metrics(pair: Pair) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     so = singling_out(*attack_codes(pair, synth, members, hold), n_att, pair.rng(10))
     out["singling_out"] = so
     out["singling_out_risk"] = so["risk"]
-    if len(pair.columns) > 1:
+    if len(pair.distance_names) > 1:
         link = linkability(pair, synth, targets, control, pair.rng(11))
         out["linkability"] = link
         out["linkability_risk"] = link["risk"]
-        inf = inference(pair, synth, targets, control)
+    inf = inference(pair, synth, targets, control)
+    if inf:
         out["inference"] = inf
         out["inference_risk_max"] = max(v["risk"] for v in inf.values())
         out["inference_risk_mean"] = round(float(np.mean([v["risk"] for v in inf.values()])), 6)

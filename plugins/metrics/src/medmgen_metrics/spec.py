@@ -30,6 +30,9 @@ class EvaluationSection:
                                               "categorical; text and boolean columns always are.", ge=1)
     levels: int = setting(100, doc="TVDs compare a column value by value when it has at most this many distinct "
                                    "values; otherwise on quantile bins of the real column.", ge=2)
+    onehot_levels: int = setting(100, doc="A categorical column with more values than this is wide: counted for "
+                                          "TVDs on the real table's values, but left out of associations and of "
+                                          "every distance (MMD, privacy), which would one-hot encode it.", ge=2)
     bins: int = setting(20, doc="Quantile bins of a column with more than `levels` distinct values.", ge=2, le=1000)
     folds: int = setting(3, doc="Cross-validation folds of the propensity classifier.", ge=2, le=20)
     attacks: int = setting(500, doc="Attacks per Anonymeter-style risk (singling out, linkability, inference).",

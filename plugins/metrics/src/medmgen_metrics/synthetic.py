@@ -1,17 +1,20 @@
 """A block's synthetic table as the evaluators read it: in batches, never whole.
 
 :class:`Synthetic` makes at most two passes over the rows. The first (:func:`scan`)
-finds each column's distinct values (the shared codings need them) and keeps the rows
+finds each number or datetime column's distinct values and counts (the shared codings
+and KS need them; text columns are coded against the real tables' values, and
+identifier columns are never read) and keeps the rows
 of every seeded sample the evaluators draw (:func:`sample_plan`: the same positions
 as sampling the whole table would pick). The second (:meth:`Synthetic.tally`, once the
 codings exist) sums code counts, 2-way counts, moments for the association matrix, and
 the count of each synthetic row that equals a real one (by row hash). Memory is a
-batch plus these counts and samples, whatever the number of rows.
+batch plus these counts and samples: codes are bounded by the real tables' values or
+bins, except the distinct values of a continuous column (16 bytes each).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +24,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from medmgen_metrics.tables import Column
 
-Batches = Callable[[], Iterator[pd.DataFrame]]
+Batches = Callable[[Sequence[str]], Iterator[pd.DataFrame]]
 DENSE_LIMIT = 1_000_000  # joint domains larger than this are counted sparsely (only codes that occur)
 
 
@@ -56,14 +59,15 @@ class Counts:
 
 
 class Synthetic:
-    """The synthetic rows of one block: a row count, a batch source and the scan's results."""
+    """The synthetic rows of one block: a row count, a batch source and the scan's results.
+
+    ``batches(columns)`` yields the rows in order as frames of (at least) those columns.
+    """
 
     def __init__(self, rows: int, batches: Batches, columns: Sequence[str]) -> None:
         self.rows = rows
-        self._batches = batches
+        self._source = batches
         self.columns = list(columns)
-        self.numeric: dict[str, bool] = {}
-        self.texts: dict[str, np.ndarray] = {}  # text-coded columns: distinct values as text
         self.numbers: dict[str, Counts] = {}  # number-coded columns: distinct non-missing values and counts
         self._samples: dict[tuple[int, int], pd.DataFrame] = {}
         self._tally: Tally | None = None
@@ -74,33 +78,34 @@ class Synthetic:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Synthetic:
         """A frame already in memory (tests, benchmarks), read as one batch."""
-        return cls(len(frame), lambda: iter([frame]), list(frame.columns))
+        return cls(len(frame), lambda cols: iter([frame[list(cols)]]), list(frame.columns))
+
+    def select(self, columns: Sequence[str]) -> Synthetic:
+        """The same rows, reading only ``columns`` (before any scan)."""
+        return Synthetic(self.rows, self._source, columns)
 
     def batches(self) -> Iterator[pd.DataFrame]:
-        return self._batches()
+        return self._source(self.columns)
 
-    def scan(self, numeric_ok: Sequence[str], plan: Sequence[tuple[int, int]], seed: int, missing: str) -> None:
-        """First pass: distinct values of each column, and the rows of each planned sample ``(n, stream)``.
+    def scan(self, convert: Mapping[str, Callable[[pd.Series], np.ndarray]], plan: Sequence[tuple[int, int]],
+             seed: int) -> None:
+        """First pass: distinct values and counts of the number-coded columns, and the rows of each planned sample.
 
-        ``numeric_ok``: columns numeric in the other tables (they stay numeric if the synthetic one is too).
+        ``convert`` maps each number-coded column (numbers, datetimes) to its conversion
+        to float64; text columns are coded against the real tables' values, so their
+        synthetic values are never collected. ``plan``: the samples ``(n, stream)``.
         """
         wanted = {key: positions(self.rows, *key, seed) for key in plan}
         keep = [p for p in wanted.values() if p is not None]
         union = np.unique(np.concatenate(keep)) if keep else np.zeros(0, dtype=np.int64)
         take_all = any(p is None for p in wanted.values())
-        texts: dict[str, set[str]] = {}
-        pieces, start, first = [], 0, True
+        self.numbers = {c: Counts() for c in convert}
+        pieces, start = [], 0
         for frame in self.batches():
-            if first:
-                self.numeric = {c: c in numeric_ok and is_numeric(frame[c]) for c in self.columns}
-                first = False
-            for c in self.columns:
-                if self.numeric[c]:
-                    x = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-                    v, n = np.unique(x[~np.isnan(x)], return_counts=True)
-                    self.numbers.setdefault(c, Counts()).add(v, n)
-                else:
-                    texts.setdefault(c, set()).update(np.unique(as_text(frame[c], missing)).tolist())
+            frame = frame[self.columns]
+            for c, to_float in convert.items():
+                x = to_float(frame[c])
+                self.numbers[c].add(*np.unique(x[~np.isnan(x)], return_counts=True))
             if take_all:
                 pieces.append(frame.set_axis(np.arange(start, start + len(frame)), axis=0))
             else:
@@ -108,13 +113,6 @@ class Synthetic:
                 if hi > lo:
                     pieces.append(frame.iloc[union[lo:hi] - start].set_axis(union[lo:hi], axis=0))
             start += len(frame)
-        if first:  # no rows: the other tables decide
-            self.numeric = {c: c in numeric_ok for c in self.columns}
-        self.texts = {c: np.array(sorted(texts.get(c, ())), dtype=object) for c in self.columns
-                      if not self.numeric[c]}
-        for c in self.columns:
-            if self.numeric[c]:
-                self.numbers.setdefault(c, Counts())
         gathered = pd.concat(pieces) if pieces else pd.DataFrame(columns=self.columns)
         self._samples = {key: gathered if p is None else gathered.loc[p] for key, p in wanted.items()}
 
@@ -196,14 +194,19 @@ class Tally:
         return (acc.counts, acc.values) if isinstance(acc, Counts) else (acc, None)
 
     def association(self) -> np.ndarray:
-        """Pearson (numeric pairs), Cramér's V (categorical pairs), correlation ratio (mixed pairs)."""
+        """Pearson (numeric pairs), Cramér's V (categorical pairs), correlation ratio (mixed pairs).
+
+        NaN for a wide categorical column (its contingency tables would be dense and huge).
+        """
         from scipy.stats.contingency import association
 
         cols = self.columns
         m = np.eye(len(cols))
         for i, j in combinations(range(len(cols)), 2):
             a, b = cols[i], cols[j]
-            if a.categorical and b.categorical:
+            if a.wide or b.wide:
+                v = np.nan
+            elif a.categorical and b.categorical:
                 v = _cramers_v(self.pair_counts(i, j), self.levels[i], self.levels[j], association)
             elif a.categorical or b.categorical:
                 cat, num = (i, j) if a.categorical else (j, i)
