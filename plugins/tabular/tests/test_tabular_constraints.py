@@ -255,4 +255,4 @@ def test_not_null_on_an_empty_column_is_an_input_error(tmp_path, registry):
     src.write_text("a,b\n" + "".join(f"{i % 3},\n" for i in range(60)))
     with pytest.raises(InputError, match="not_null on 'b' can never be met") as err:
         medmgen.generate(spec(src, [{"kind": "not_null", "column": "b"}]), registry=registry)
-    assert err.value.problems[0].path == "blocks.t.constraints"
+    assert err.value.problems[0].path == "blocks.t.constraints[0]"

@@ -10,18 +10,25 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from medmgen.errors import Problem
 from medmgen_tabular import custom
 from medmgen_tabular.expression import parse_expression
 from medmgen_tabular.spec import Constraint
 
 MAX_ROUNDS = 20
+COUNT = "\x00rows"  # the count column of combination_table (no source column has this name)
 # Constraints whose check and repair of a row look at that row alone (and the source table): a block with only
 # these can be repaired chunk by chunk.
 ROW_LOCAL = frozenset({"range", "inequality", "formula", "not_null", "allowed_values", "fixed_combinations"})
 
 
 class Unsatisfiable(Exception):
-    """No row or value can satisfy a constraint; the repairer reports it with its key path."""
+    """No row or value can satisfy a constraint (``index``, when one is to blame); the repairer reports it with
+    its key path."""
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.where = "" if index is None else f"[{index}]"
 
 
 def _numbers(table: pa.Table, name: str) -> np.ndarray:
@@ -115,18 +122,129 @@ def clip_rows(table: pa.Table, c: Constraint, bad: np.ndarray) -> pa.Table:
     return _replace(table, c.column, arr)
 
 
-def resample_rows(table: pa.Table, c: Constraint, bad: np.ndarray, rng: np.random.Generator) -> pa.Table:
-    donors = np.flatnonzero(~bad)
+def _compliant(column: pa.Array, c: Constraint) -> pa.Array:
+    """The present values of ``column`` that ``c`` (range, allowed_values, not_null) allows."""
+    values = column.drop_null()
+    return values.filter(pa.array(~violations(pa.table({c.column: values}), c, None)))
+
+
+def resample_rows(table: pa.Table, c: Constraint, bad: np.ndarray, rng: np.random.Generator,
+                  reference: pa.Table | None = None) -> tuple[pa.Table, str]:
+    """``bad`` values replaced by compliant present values of the same column, and the action taken.
+
+    Donors are the table's own compliant values; when it has none, the source's (``reference``); with
+    neither, a range is clipped (the action returned is then ``"clip"``) and other kinds are unsatisfiable.
+    """
+    if c.kind == "fixed_combinations":
+        return redraw_combinations(table, c, bad, rng, reference), "resample"
     col = table.column(c.column).combine_chunks()
+    donors = _compliant(col, c)
+    if len(donors) == 0 and reference is not None:
+        donors = _compliant(reference.column(c.column).combine_chunks(), c)
     if len(donors) == 0:
-        if c.kind == "allowed_values":
-            fill = _value_set(c.values, col.type).take(pa.array(rng.integers(0, len(c.values), int(bad.sum()))))
-            return _replace(table, c.column, _scatter(col, bad, fill))
         if c.kind == "range":
-            return clip_rows(table, c, bad)
+            return clip_rows(table, c, bad), "clip"
         raise Unsatisfiable(f"{c.kind} on {c.column!r} can never be met: no value of the column complies")
-    picks = donors[rng.integers(0, len(donors), int(bad.sum()))]
-    return _replace(table, c.column, _scatter(col, bad, col.take(pa.array(picks))))
+    picks = donors.take(pa.array(rng.integers(0, len(donors), int(bad.sum()))))
+    return _replace(table, c.column, _scatter(col, bad, picks)), "resample"
+
+
+def combination_table(reference: pa.Table, columns: Sequence[str]) -> tuple[pa.Table, str]:
+    """The source's complete combinations of ``columns`` with their row counts (column ``COUNT``), sorted, and
+    the column kept when a row is redrawn: the one with the most distinct values (ties: the first listed)."""
+    part = reference.select(list(columns)).drop_null()
+    kept = max(columns, key=lambda n: (pc.count_distinct(part.column(n)).as_py(), -list(columns).index(n)))
+    order = [kept, *[n for n in columns if n != kept]]
+    counted = part.group_by(order, use_threads=False).aggregate([([], "count_all")])
+    counted = counted.rename_columns([COUNT if name == "count_all" else name for name in counted.column_names])
+    return counted.select([*order, COUNT]).sort_by([(n, "ascending") for n in order]), kept
+
+
+def redraw_combinations(table: pa.Table, c: Constraint, bad: np.ndarray, rng: np.random.Generator,
+                        reference: pa.Table | None) -> pa.Table:
+    """fixed_combinations ``resample``: each bad row keeps its value of the kept column (see
+    :func:`combination_table`) and the other columns are drawn from the source's combinations with that value,
+    in proportion to their source counts; a kept value the source never has whole gets a whole combination."""
+    if reference is None:
+        raise Unsatisfiable("fixed_combinations needs the source table")
+    combos, kept = combination_table(reference, c.columns)
+    if combos.num_rows == 0:
+        raise Unsatisfiable(f"fixed_combinations on {list(c.columns)}: the source has no complete combination")
+    weight = np.cumsum(combos.column(COUNT).to_numpy().astype(np.float64))
+    keys = combos.column(kept).to_pandas()
+    first = ~keys.duplicated().to_numpy()
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(keys))
+    group = pd.Index(keys[first]).get_indexer(table.column(kept).filter(pa.array(bad)).to_pandas())
+    lo = np.where(group >= 0, np.concatenate([[0.0], weight])[starts[group]], 0.0)
+    hi = np.where(group >= 0, weight[ends[group] - 1], weight[-1])
+    picks = np.searchsorted(weight, lo + rng.random(len(group)) * (hi - lo), side="right")
+    picks = np.minimum(picks, len(weight) - 1)
+    chosen = combos.take(pa.array(picks))
+    for name in c.columns:
+        table = _replace(table, name, _scatter(table.column(name).combine_chunks(), bad, chosen.column(name)
+                                               .combine_chunks()))
+    return table
+
+
+NUMERIC_KINDS = frozenset({"range", "inequality", "formula"})
+
+
+def _numeric(t: pa.DataType) -> bool:
+    return pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_timestamp(t) or pa.types.is_date(t) \
+        or pa.types.is_null(t)
+
+
+def feasibility(cons: Sequence[Constraint], reference: pa.Table, identifiers: Sequence[str] = ()) -> list[Problem]:
+    """Constraints a model fitted on ``reference`` can never meet (it draws only the source's values of each
+    column), as problems keyed ``constraints[i]``; constraints on identifier columns are not judged."""
+    out = []
+    for i, c in enumerate(cons):
+        if any(col in identifiers for _, col in c.named_columns()):
+            continue
+        action, key = c.resolved_action(), f"constraints[{i}]"
+        if c.kind in NUMERIC_KINDS:
+            text = [(k, n) for k, n in c.named_columns() if not _numeric(reference.column(n).type)]
+            out += [Problem(f"{key}.{k}", f"{c.kind} needs numeric or datetime columns", "a numeric column",
+                            f"{n} ({reference.column(n).type})") for k, n in text]
+            if text:
+                continue
+        if c.kind == "range":
+            col = reference.column(c.column)
+            t = col.type
+            span = f"[{-np.inf if c.low is None else c.low:g}, {np.inf if c.high is None else c.high:g}]"
+            if pa.types.is_integer(t) and action == "clip":
+                low = -np.inf if c.low is None else np.ceil(c.low)
+                high = np.inf if c.high is None else np.floor(c.high)
+                if low > high:
+                    out.append(Problem(key, f"range can never be met: integer column {c.column!r} has no value "
+                                       "in the range", "a range holding an integer", span))
+            if action in ("resample", "reject") and len(_compliant(col.combine_chunks(), c)) == 0:
+                x = _numbers(reference, c.column)
+                got = f"source values {np.nanmin(x):g}..{np.nanmax(x):g}" if np.isfinite(x).any() else "no values"
+                out.append(Problem(key, f"range with action {action!r} can never be met: no source value of "
+                                   f"{c.column!r} lies in {span}, and the model draws only source values "
+                                   "(action = \"clip\" clips instead)", f"a source value in {span}", got))
+        elif c.kind in ("allowed_values", "not_null"):
+            col = reference.column(c.column).combine_chunks()
+            if len(_compliant(col, c)) == 0:
+                seen = sorted(map(str, pc.unique(col.drop_null()).to_pylist()))
+                got = (", ".join(seen[:10]) + (", ..." if len(seen) > 10 else "")) if seen else "only nulls"
+                what = "none of the allowed values occurs" if c.kind == "allowed_values" else "every value is missing"
+                out.append(Problem(key, f"{c.kind} on {c.column!r} can never be met: {what} in the source, and the "
+                                   "model draws only source values",
+                                   f"one of {list(c.values)} in the source" if c.kind == "allowed_values"
+                                   else "a present value", got))
+        elif c.kind == "inequality":
+            a, b = _numbers(reference, c.left), _numbers(reference, c.right)
+            if np.isfinite(a).any() and np.isfinite(b).any():
+                least, most = float(np.nanmin(a)), float(np.nanmax(b))
+                if least > most or (c.strict and least == most):
+                    out.append(Problem(key, f"inequality can never be met: the smallest source value of "
+                                       f"{c.left!r} is not below the largest of {c.right!r}",
+                                       f"min({c.left}) {'<' if c.strict else '<='} max({c.right})",
+                                       f"{least:g} vs {most:g}"))
+    return out
 
 
 def _scatter(col: pa.Array, bad: np.ndarray, fill: pa.Array) -> pa.Array:

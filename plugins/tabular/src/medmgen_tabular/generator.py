@@ -135,6 +135,10 @@ class FittedGenerator(Generator):
             holdout, table = table.filter(pa.array(mask)), table.filter(pa.array(~mask))
         columns = encode(table, block.max_levels, source)
         modelled = [c for c in columns if not c.identifier]
+        identifiers = tuple(c.name for c in columns if c.identifier)
+        problems = constraints.feasibility(block.constraints, table, identifiers)
+        if problems:
+            raise InputError(ctx.source, [evolve(p, path=f"blocks.{ctx.block}.{p.path}") for p in problems])
         fitted = self.fit(block, modelled)
         if shares or f1s:
             names = [c.name for c in modelled]
@@ -167,7 +171,6 @@ class FittedGenerator(Generator):
             state = seeds.state_words(ctx.seed_sequence(seeds.REPAIR, round_), 1)
             return stream.assemble(columns, modelled, fitted.sample(state, n), n)
 
-        identifiers = tuple(c.name for c in columns if c.identifier)
         if not f1s and all(c.kind in constraints.ROW_LOCAL for c in block.constraints):
             # nothing needs the whole table: keep the recipe (constraints are repaired chunk by chunk), count per chunk
             levels = [np.zeros(len(c.counts), dtype=np.int64) for c in modelled]
@@ -176,7 +179,7 @@ class FittedGenerator(Generator):
                 for j, acc in enumerate(levels):
                     acc += np.bincount(codes[:, j], minlength=len(acc))
                 task.advance(len(codes))
-            metrics |= tally.summary() | ({"source_violations": source_bad} if block.constraints else {})
+            metrics |= model_fidelity(tally, block) | ({"source_violations": source_bad} if block.constraints else {})
             names = [c.name for c in modelled]
             counted = [_count_share(p, modelled[names.index(p.column)], levels[names.index(p.column)], records)
                        for p in shares]
@@ -187,7 +190,7 @@ class FittedGenerator(Generator):
                                     task.advance, ctx.workers)
         out = stream.assemble(columns, modelled, codes, records)
         tally.add(_binned(maps, codes))
-        metrics |= tally.summary()
+        metrics |= model_fidelity(tally, block)
         if holdout is not None:
             metrics |= {"source_rows": table.num_rows + holdout.num_rows, "fit_rows": table.num_rows,
                         "holdout_rows": holdout.num_rows, "f1_class_shares": {p.value: aims[p.value] for p in f1s}}
@@ -207,6 +210,16 @@ class FittedGenerator(Generator):
         data = TabularData(table=out, csv=block.csv, chunk_rows=block.chunk_rows, regenerate=regenerate,
                            reference=table, identifiers=identifiers, recount=recount)
         return BlockResult(data=data, patterns=patterns, metrics=metrics)
+
+
+def model_fidelity(tally: fidelity.Tally, block: Any) -> dict[str, float]:
+    """TVD of the model's sample against the source. With constraints that is not the written output (the
+    repair changes rows), so the keys become ``model_<key>_before_repair``; the output's own TVD is the
+    ``tabular_fidelity`` evaluator's."""
+    summary = tally.summary()
+    if not block.constraints:
+        return summary
+    return {f"model_{k}_before_repair": v for k, v in summary.items()}
 
 
 def class_key(value: Any) -> str:

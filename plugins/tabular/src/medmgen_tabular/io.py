@@ -122,9 +122,29 @@ def fresh_ids(column: Column, records: int, start: int = 0, count: int | None = 
     if pa.types.is_integer(t):
         first_id = int(pc.min(column.levels).as_py())
         return pa.array(np.arange(first_id + start, first_id + start + count, dtype=np.int64)).cast(t, safe=False)
-    first, last = str(column.levels[0].as_py()), str(column.levels[-1].as_py())
+    prefix, first_number, width = id_shape(column.levels, records)
+    numbers = pa.array(np.arange(first_number + start, first_number + start + count)).cast(pa.string())
+    numbers = pc.utf8_lpad(numbers, width=width, padding="0")
+    return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "").cast(t)
+
+
+def id_shape(levels: pa.Array, records: int) -> tuple[str, int, int]:
+    """``(prefix, first number, zero-padded width)`` of text identifiers.
+
+    When every value is one common prefix plus digits (``ORD-000000``), the source's smallest number and its
+    digit width (1 when the widths differ: not zero-padded); otherwise the values' common prefix without
+    trailing digits, numbers from 1 and the width of ``records``.
+    """
+    text = levels.cast(pa.string())
+    parts = pc.extract_regex(text, r"^(?P<prefix>.*?)(?P<digits>[0-9]+)$")
+    if parts.null_count == 0 and len(parts):
+        prefixes = pc.unique(pc.struct_field(parts, "prefix"))
+        digits = pc.struct_field(parts, "digits")
+        lengths = pc.unique(pc.utf8_length(digits))
+        if len(prefixes) == 1 and pc.max(lengths).as_py() <= 18:
+            first = int(pc.min(digits.cast(pa.uint64())).as_py())
+            return str(prefixes[0].as_py()), first, int(lengths[0].as_py()) if len(lengths) == 1 else 1
+    first, last = str(text[0].as_py()), str(text[-1].as_py())
     same = next((i for i, (a, b) in enumerate(zip(first, last)) if a != b), min(len(first), len(last)))
     prefix = first[:same].rstrip("0123456789")  # levels are sorted: the ends share every common prefix
-    numbers = pc.utf8_lpad(pa.array(np.arange(start + 1, start + count + 1)).cast(pa.string()),
-                           width=len(str(records)), padding="0")
-    return pc.binary_join_element_wise(pa.scalar(prefix), numbers, "").cast(t)
+    return prefix, 1, len(str(records))

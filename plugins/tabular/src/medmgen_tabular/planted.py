@@ -192,10 +192,12 @@ class PlantedGenerator(Generator):
         out: list[Pattern] = []
         for t, count in zip(spec.types, per_type):
             if t == "collective":
+                # count // group_size groups (at least one), sizes differing by at most one: exactly count rows
                 groups = max(1, int(count) // spec.group_size)
-                for g in range(groups):
-                    rows = np.sort(free[taken:taken + spec.group_size])
-                    taken += spec.group_size
+                sizes = exact_counts([1.0 / groups] * groups, int(count))
+                for g, size in enumerate(sizes):
+                    rows = np.sort(free[taken:taken + int(size)])
+                    taken += int(size)
                     point = centre + _unit(rng, len(names)) * radius * 1.1
                     x[rows] = point + 0.01 * rng.standard_normal((len(rows), len(names)))
                     out.append(Anomaly(id=f"{ctx.block}/anomaly/collective/{g}", block=ctx.block, anomaly=t,

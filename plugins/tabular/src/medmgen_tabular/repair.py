@@ -39,9 +39,16 @@ class Repaired:
 
 
 def new_stats(cons: Sequence[Constraint]) -> list[dict[str, Any]]:
-    """Per-constraint counters, in spec order."""
-    return [{"constraint": i, "kind": c.kind, "action": c.resolved_action(), "violations": 0, "repaired": 0,
-             "rejected": 0} for i, c in enumerate(cons)]
+    """Per-constraint counters, in spec order; ``resample`` constraints also count the values ``resampled`` and,
+    for a range, ``clipped`` (the fallback when no compliant value exists in the table or the source)."""
+    out = []
+    for i, c in enumerate(cons):
+        s = {"constraint": i, "kind": c.kind, "action": c.resolved_action(), "violations": 0, "repaired": 0,
+             "rejected": 0}
+        if c.resolved_action() == "resample":
+            s |= {"resampled": 0, "clipped": 0} if c.kind == "range" else {"resampled": 0}
+        out.append(s)
+    return out
 
 
 def repair_table(table: pa.Table, cons: Sequence[Constraint], ref: pa.Table | None, rng: np.random.Generator,
@@ -65,7 +72,12 @@ def repair_table(table: pa.Table, cons: Sequence[Constraint], ref: pa.Table | No
             if action == "clip":
                 t = cons_mod.clip_rows(t, c, m)
             elif action == "resample":
-                t = cons_mod.resample_rows(t, c, m, rng)
+                try:
+                    t, taken = cons_mod.resample_rows(t, c, m, rng, ref)
+                except cons_mod.Unsatisfiable as exc:
+                    raise cons_mod.Unsatisfiable(str(exc), i) from None
+                if count:
+                    stats[i]["resampled" if taken == "resample" else "clipped"] += int(m.sum())
             else:
                 t = cons_mod.recompute_rows(t, c, m, rng)
             if count:
@@ -135,7 +147,7 @@ class TabularConstraints(Repairer):
             done = repair_table(table, cons, getattr(data, "reference", None), repair_rng(ctx),
                                 getattr(data, "regenerate", None), getattr(data, "identifiers", ()), stats)
         except cons_mod.Unsatisfiable as exc:
-            raise InputError.one(ctx.source, f"blocks.{ctx.block}.constraints", str(exc)) from None
+            raise InputError.one(ctx.source, f"blocks.{ctx.block}.constraints{exc.where}", str(exc)) from None
         patterns = result.patterns
         recount = getattr(data, "recount", None)
         if recount is not None:
@@ -161,7 +173,7 @@ class TabularConstraints(Repairer):
                 return repair_table(chunk, cons, ref, repair_rng(ctx, index), regenerate,
                                     identifiers, stats, index * ROUNDS)
             except cons_mod.Unsatisfiable as exc:
-                raise InputError.one(source, key, str(exc)) from None
+                raise InputError.one(source, key + exc.where, str(exc)) from None
 
         stats = new_stats(cons)
         counter = ShareCounter(result.patterns)

@@ -18,10 +18,10 @@ CONSTRAINT_KINDS = ("range", "inequality", "fixed_combinations", "formula", "uni
                     "allowed_values", "custom")
 ACTIONS = ("auto", "clip", "resample", "recompute", "reject")
 # what each kind does with "auto", and which actions it accepts
-DEFAULT_ACTION = {"range": "clip", "inequality": "reject", "fixed_combinations": "reject", "formula": "recompute",
+DEFAULT_ACTION = {"range": "clip", "inequality": "reject", "fixed_combinations": "resample", "formula": "recompute",
                   "unique": "recompute", "not_null": "resample", "allowed_values": "resample", "custom": "reject"}
 ALLOWED_ACTIONS = {"range": ("clip", "resample", "reject"), "inequality": ("reject",),
-                   "fixed_combinations": ("reject",), "formula": ("recompute", "reject"),
+                   "fixed_combinations": ("resample", "reject"), "formula": ("recompute", "reject"),
                    "unique": ("recompute",), "not_null": ("resample", "reject"),
                    "allowed_values": ("resample", "reject"), "custom": ("recompute", "reject")}
 
@@ -47,7 +47,9 @@ class Constraint:
                                 "group medmgen_tabular.constraints).")
     params: dict[str, Any] = setting(factory=dict, doc="custom: settings passed to the constraint class.")
     action: str = setting("auto", doc="How violations are repaired: clip, resample (a compliant value of the "
-                                      "same column), recompute (formula, unique, custom: the class's own "
+                                      "same column; fixed_combinations: the other columns redrawn from the "
+                                      "source's combinations with the row's value of the most varied column), "
+                                      "recompute (formula, unique, custom: the class's own "
                                       "repair), reject (the row is replaced by a compliant generated row); auto "
                                       "picks per kind (custom: reject).", choices=ACTIONS)
 
