@@ -347,26 +347,25 @@ def _fill_itemset(hp: np.uint64, size: int, pop_cdf: np.ndarray, pop_guide: np.n
             item = 1 + int(u * n_items)
         else:
             item = 1 + _draw_guided(pop_cdf, pop_guide, u)
-        dup = False
-        for r in range(m):
-            if out[w + r] == item:
-                dup = True
-                break
-        if not dup:
+        if not _holds(out, w, m, item):
             out[w + m] = item
             m += 1
     item = 0
     while m < size:
         item += 1
-        dup = False
-        for r in range(m):
-            if out[w + r] == item:
-                dup = True
-                break
-        if not dup:
+        if not _holds(out, w, m, item):
             out[w + m] = item
             m += 1
     _sort(out, w, w + size)
+
+
+@numba.njit(cache=True, inline="always")
+def _holds(out: np.ndarray, w: int, m: int, item: int) -> bool:
+    """Whether ``item`` is among ``out[w:w + m]``."""
+    for r in range(m):  # noqa: SIM110 (a plain loop: numba compiles it, not a generator)
+        if out[w + r] == item:
+            return True
+    return False
 
 
 PLANT_BLOCK = 4096  # records whose planted items are gathered at once (their tables stay in cache)
