@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from medmgen.block_tables import BlockTables, LazyTables, ParquetParts
+from medmgen.block_tables import BlockTables, LazyTables, ParquetParts, as_lazy_tables
 from medmgen.interfaces import Evaluation
 
 
@@ -72,3 +72,33 @@ def test_parquet_parts_read_row_groups_and_footers(tmp_path) -> None:
     assert parts.head(30_000).column("v").to_pylist() == list(range(30_000))
     assert parts[""].equals(table)
     assert not parts.streams  # once materialised, batches come from the table in memory
+
+
+class BatchesOnly(Streaming):
+    """Streams batches but cannot count rows without materialising."""
+
+    rows = None  # type: ignore[assignment]
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {"": pa.table({"x": np.arange(self.n), "y": 2 * np.arange(self.n)})}
+
+
+def test_schema_and_empty_parts_never_materialise_and_bad_parts_fail_at_the_call(tmp_path) -> None:
+    empty, full = tmp_path / "e.parquet", tmp_path / "f.parquet"
+    pq.write_table(pa.table({"a": pa.array([], pa.int64())}), empty)
+    pq.write_table(pa.table({"b": np.arange(10)}), full)
+    parts = BlockTables(ParquetParts({"": empty, "edges": full}))
+    assert parts.schema().names == ["a"] and parts.head(5).num_rows == 0 and parts.streams
+    assert parts.head(3, "edges", columns=["b"]).column("b").to_pylist() == [0, 1, 2] and parts.streams
+    with pytest.raises(KeyError):
+        parts.batches("nodes")  # at the call, not at the first batch
+    with pytest.raises(TypeError):
+        parts.batches("edges", columns="b")
+    lazy = LazyTables({"blk": Streaming(5)})
+    assert as_lazy_tables({"blk": lazy["blk"]})["blk"] is lazy["blk"]  # ready BlockTables pass through
+
+
+def test_batches_without_rows_fall_back_to_the_whole_table() -> None:
+    tables = BlockTables(BatchesOnly(3_000))
+    assert not tables.streams
+    assert sum(b.num_rows for b in tables.batches()) == 3_000

@@ -62,9 +62,11 @@ class BlockData(Protocol):
 
 # Optional methods of BlockData, looked up with getattr:
 #   rows() -> Mapping[str, int]          rows per part without materialising tables()
+#   schema(part) -> pa.Schema            the part's columns without making rows
 #   batches(part) -> Iterator[pa.RecordBatch]
 #                                        the part's rows in order, a chunk at a time, without
-#                                        materialising (evaluators read it via BlockTables)
+#                                        materialising (evaluators read it via BlockTables;
+#                                        it needs rows() to stream)
 #   write_parquet(directory, block)      write the Parquet parts itself (e.g. chunk by chunk,
 #                                        so memory stays bounded); then tables() is only called
 #                                        when an evaluator or the Python API asks for a table.

@@ -36,10 +36,10 @@ class CommunityRecovery(Evaluator):
         blocks: dict[str, Any] = {}
         for name in _graph_blocks(evaluation):
             parts = evaluation.tables[name]
-            edges, nodes = parts["edges"], parts["nodes"]
-            if edges.num_rows > MAX_EDGES:
-                blocks[name] = {"skipped": f"{edges.num_rows:,} edges > {MAX_EDGES:,} (networkx Louvain is slow)"}
+            if parts.rows("edges") > MAX_EDGES:  # known before any edge is read
+                blocks[name] = {"skipped": f"{parts.rows('edges'):,} edges > {MAX_EDGES:,} (networkx Louvain is slow)"}
                 continue
+            edges, nodes = parts["edges"], parts["nodes"]
             blocks[name] = recover(edges.column("src").to_numpy(), edges.column("dst").to_numpy(),
                                    nodes.column("node").to_numpy(), nodes.column("community").to_numpy())
         scored = [b for b in blocks.values() if "nmi" in b]

@@ -65,8 +65,10 @@ class SequenceData:
         """Rows per part without building the table."""
         return {"": self.records}
 
-    def schema(self) -> pa.Schema:
+    def schema(self, part: str = "") -> pa.Schema:
         """``itemsets`` as ``list<list<int32>>`` (and ``timestamps`` as ``list<int64>``)."""
+        if part:
+            raise KeyError(part)
         fields = [pa.field("itemsets", pa.list_(pa.list_(pa.int32())))]
         if self.timed:
             fields.append(pa.field("timestamps", pa.list_(pa.int64())))

@@ -78,6 +78,12 @@ class TabularData:
         """Whether the whole block is in memory (held, or a recipe sampled whole by an earlier reader)."""
         return self.held is not None or "table" in self._cache
 
+    def schema(self, part: str = "") -> pa.Schema:
+        """The block's columns, without sampling a chunk (the writer uses the same schema)."""
+        if part != "":
+            raise KeyError(part)
+        return self.table.schema if self.materialised else self.recipe.empty().schema
+
     def batches(self, part: str = "") -> Iterator[pa.RecordBatch]:
         """The rows in order, one sampling chunk at a time (never materialising a recipe)."""
         if part != "":

@@ -68,7 +68,12 @@ class TransactionData:
             out["profits"] = self.recipe.background.items
         return out
 
-    def schema(self) -> pa.Schema:
+    def schema(self, part: str = "") -> pa.Schema:
+        """Columns of ``""`` (or of ``"profits"``), without making any chunk."""
+        if part == "profits" and self.recipe.quantities is not None:
+            return pa.schema([pa.field("item", pa.int32()), pa.field("profit", pa.int64())])
+        if part:
+            raise KeyError(part)
         return schema_of(self.recipe)
 
     def tables(self) -> Mapping[str, pa.Table]:
