@@ -37,8 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("plugins", help="list installed plugins and what they register")
     s.add_argument("--json", action="store_true", help="machine-readable output")
 
-    s = sub.add_parser("validate", help="check a spec; print every problem with its key path")
+    s = sub.add_parser("validate", help="check a spec and plan it; print every problem with its key path")
     s.add_argument("spec", type=Path)
+    s.add_argument("--seed", type=int, help="root seed to plan with (random patterns depend on it)")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     s = sub.add_parser("generate", help="make the dataset package a spec describes")
@@ -153,7 +154,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from medmgen.spec import load_spec
 
     reg = _registry(args)
-    spec = load_spec(args.spec, reg, overrides=args.overrides)
+    spec = load_spec(args.spec, reg, overrides=args.overrides, seed=args.seed)
     check_budget(spec, reg.mechanisms, spec.source)
     _, plans = plan_all(spec, reg)  # reads sources, draws random patterns, checks they can fit
     _say(args, f"{args.spec}: ok ({len(spec.blocks)} block(s): "
