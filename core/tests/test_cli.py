@@ -32,6 +32,14 @@ def test_validate_reads_sources_like_generate(tmp_path, toy_spec):
     assert ok.returncode == 0 and "2 planned" in ok.stdout, ok.stderr
 
 
+def test_validate_warns_when_a_support_is_below_one_record(toy_spec):
+    out = run_cli("validate", str(toy_spec), "--set", "blocks.flags.records=5")
+    assert out.returncode == 0
+    assert out.stderr.strip() == (f"warning: {toy_spec}:blocks.flags: 1 pattern(s) have support x records < 1, so no "
+                                  "record can carry them (e.g. flags/rate/1); raise records or support")
+    assert run_cli("validate", str(toy_spec)).stderr == ""
+
+
 def test_generate_writes_the_contract_layout(tmp_path, toy_spec):
     out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "pkg"), "--set", "blocks.flags.records=500")
     assert out.returncode == 0, out.stderr

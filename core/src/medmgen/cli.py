@@ -157,6 +157,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
     spec = load_spec(args.spec, reg, overrides=args.overrides, seed=args.seed)
     check_budget(spec, reg.mechanisms, spec.source)
     _, plans = plan_all(spec, reg)  # reads sources, draws random patterns, checks they can fit
+    for name, plan in plans.items():
+        records = getattr(spec.blocks[name], "records", None)
+        unplantable = [p.id for p in plan if p.quantity == "support" and isinstance(records, int)
+                       and (p.target() or 0.0) * records < 1.0]
+        if unplantable:
+            warnings.warn(f"{args.spec}:blocks.{name}: {len(unplantable)} pattern(s) have support x records < 1, "
+                          f"so no record can carry them (e.g. {unplantable[0]}); raise records or support",
+                          stacklevel=1)
     _say(args, f"{args.spec}: ok ({len(spec.blocks)} block(s): "
          + ", ".join(f"{n} [{b.modality}/{b.generator}, {len(plans[n])} planned]" for n, b in spec.blocks.items())
          + ")")
