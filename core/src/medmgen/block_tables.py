@@ -116,17 +116,12 @@ class BlockTables(Mapping[str, pa.Table]):
 
 
 class LazyTables(Mapping[str, BlockTables]):
-    """Every block's :class:`BlockTables` (``data_by_block``: block -> data object)."""
+    """Every block's :class:`BlockTables` (``data_by_block``: block -> data object, or a
+    ready :class:`BlockTables`, kept with its cache)."""
 
     def __init__(self, data_by_block: Mapping[str, Any]) -> None:
-        self._blocks = {name: BlockTables(data) for name, data in data_by_block.items()}
-
-    @classmethod
-    def of(cls, blocks: Mapping[str, BlockTables]) -> LazyTables:
-        """From ready :class:`BlockTables` (their caches kept)."""
-        out = cls({})
-        out._blocks = dict(blocks)
-        return out
+        self._blocks = {name: data if isinstance(data, BlockTables) else BlockTables(data)
+                        for name, data in data_by_block.items()}
 
     def __getitem__(self, block: str) -> BlockTables:
         return self._blocks[block]
@@ -182,5 +177,5 @@ def as_lazy_tables(value: Mapping[str, Mapping[str, Any]]) -> LazyTables:
     """``Evaluation.tables`` from a :class:`LazyTables` or plain ``{block: {part: table}}``."""
     if isinstance(value, LazyTables):
         return value
-    return LazyTables.of({name: parts if isinstance(parts, BlockTables) else BlockTables(_Given(parts))
-                          for name, parts in value.items()})
+    return LazyTables({name: parts if isinstance(parts, BlockTables) else _Given(parts)
+                       for name, parts in value.items()})

@@ -234,7 +234,7 @@ def run(
         "chosen_iteration": chosen,
         "metrics": metrics,
         "blocks": {name: {"modality": b.modality, "generator": b.generator,
-                          "rows": {part or "main": n for part, n in block_rows(results[name].data).items()}}
+                          "rows": {part or "main": n for part, n in tables[name].row_counts().items()}}
                    for name, b in spec.blocks.items()},
         "cost": {"stages": cost.stages},
     }
@@ -246,14 +246,6 @@ def _set_threads(workers: int) -> None:
     import numba
 
     numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
-
-
-def block_rows(data: Any) -> dict[str, int]:
-    """Rows per part, from ``data.rows()`` when the block offers it (no materialising)."""
-    rows = getattr(data, "rows", None)
-    if callable(rows):
-        return dict(rows())
-    return {part: t.num_rows for part, t in data.tables().items()}
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:
