@@ -108,8 +108,10 @@ def test_a_parquet_draft_gives_the_same_file_once_and_leaves_no_temporary(tmp_pa
     draft = data.encode_ahead()
     temporary = Path(draft._path)
     data.write_parquet(dirs["ahead"], "b")
-    assert not temporary.exists()
-    assert not draft.copy_to(tmp_path / "twice.parquet")  # used up: a second write encodes again
+    assert not temporary.exists() and not temporary.parent.exists()
+    mode = (dirs["direct"] / "b.parquet").stat().st_mode
+    assert (dirs["ahead"] / "b.parquet").stat().st_mode == mode  # moved in with the mode a direct write gets
+    assert not draft.move_to(tmp_path / "twice.parquet")  # used up: a second write encodes again
     data.write_parquet(dirs["again"], "b")
     other = small_data()[0]
     other.encode_ahead().cancel()  # stopped or finished, the file is the same

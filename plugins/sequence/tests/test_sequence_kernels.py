@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import sequence_reference as ref
 
+from medmgen.spelling import TABLE_IDS
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.planting import count_cdf, guide, popularity_cdf
 from medmgen_sequence.spec import CountDist, Popularity
@@ -370,10 +371,17 @@ def test_spmf_bytes_and_parser_round_trip():
     assert ref.from_csr(so, to, it) == db
 
 
-def test_spmf_bytes_beyond_the_digit_table():
-    db = [[[7, k.LUT_IDS + 5], [2**31 - 1]], [[k.LUT_IDS - 1]]]
-    text = k.spmf_bytes(*to_csr(db), np.empty(0, np.int64), 0, 2).tobytes().decode()
-    assert text == "".join(ref.spmf_line(seq) for seq in db)
+def test_spmf_bytes_beyond_the_word_table():
+    """Ids past the 8-byte word table are spelt digit by digit; every slice, with and without times."""
+    db = [[[7, TABLE_IDS + 5], [2**31 - 1]], [[TABLE_IDS - 1]], [[9, 10, 99_999]], [[TABLE_IDS - 1, TABLE_IDS]]]
+    csr = to_csr(db)
+    starts = np.cumsum([0] + [len(seq) for seq in db])
+    times = np.arange(starts[-1], dtype=np.int64) * 1_000_003
+    for a, b in ((0, 4), (1, 2), (3, 4)):
+        text = k.spmf_bytes(*csr, np.empty(0, np.int64), a, b).tobytes().decode()
+        assert text == "".join(ref.spmf_line(seq) for seq in db[a:b])
+        timed = k.spmf_bytes(*csr, times, a, b).tobytes().decode()
+        assert timed == "".join(ref.spmf_line(db[i], times[starts[i]:starts[i + 1]].tolist()) for i in range(a, b))
 
 
 @pytest.mark.parametrize(("text", "error", "line"), [

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from medmgen.spelling import digits, put, spelling, store8
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -739,27 +741,6 @@ def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, i
     return out
 
 
-@numba.njit(cache=True, inline="always")
-def _digits(v: int) -> int:
-    n = 1
-    while v >= 10:
-        v //= 10
-        n += 1
-    return n
-
-
-@numba.njit(cache=True, inline="always")
-def _put(buf: np.ndarray, w: int, v: int) -> int:
-    n = _digits(v)
-    for k in range(n - 1, -1, -1):
-        buf[w + k] = 48 + v % 10
-        v //= 10
-    return w + n
-
-
-LUT_IDS = 1 << 20  # item ids below this are formatted from a table of their digits
-
-
 @numba.njit(cache=True, parallel=True)
 def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, lo: int,
                hi: int) -> np.ndarray:
@@ -768,28 +749,25 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
     With a non-empty ``times`` (one per itemset) each itemset starts with ``<t>``
     (SPMF's timestamped format): ``<0> 5 -1 <3> 8 9 -1 -2``. Each sequence's bytes are
     sized, then written at their offset, in parallel over sequences (same bytes for any
-    thread count).
+    thread count). An id from the word table is one 8-byte store whose spill the
+    itemset's ``-1`` covers, inside the same sequence.
     """
     timed = times.shape[0] > 0
     top = 0
     for x in range(set_off[seq_off[lo]], set_off[seq_off[hi]]):
         top = max(top, items[x])
-    table = top < LUT_IDS
-    width = _digits(top)
-    lut = np.empty((top + 1) * width if table else 0, np.uint8)
-    lut_len = np.empty(top + 1 if table else 0, np.int64)
-    if table:
-        for v in range(top + 1):
-            lut_len[v] = _put(lut, v * width, v) - v * width
+    words, width = spelling(top)
+    m = width.shape[0]
     start = np.zeros(hi - lo + 1, np.int64)
     for s in numba.prange(lo, hi):
         size = 3
         for t in range(seq_off[s], seq_off[s + 1]):
             for x in range(set_off[t], set_off[t + 1]):
-                size += (lut_len[items[x]] if table else _digits(items[x])) + 1
+                v = items[x]
+                size += width[v] if v < m else digits(v) + 1
             size += 3
             if timed:
-                size += _digits(times[t]) + 3
+                size += digits(times[t]) + 3
         start[s - lo + 1] = size
     for i in range(hi - lo):
         start[i + 1] += start[i]
@@ -799,20 +777,19 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
         for t in range(seq_off[s], seq_off[s + 1]):
             if timed:
                 buf[w] = 60
-                w = _put(buf, w + 1, times[t])
+                w = put(buf, w + 1, times[t])
                 buf[w] = 62
                 buf[w + 1] = 32
                 w += 2
             for x in range(set_off[t], set_off[t + 1]):
                 v = items[x]
-                if table:
-                    for d in range(lut_len[v]):
-                        buf[w + d] = lut[v * width + d]
-                    w += lut_len[v]
+                if v < m:
+                    store8(buf, w, words[v])
+                    w += width[v]
                 else:
-                    w = _put(buf, w, v)
-                buf[w] = 32
-                w += 1
+                    w = put(buf, w, v)
+                    buf[w] = 32
+                    w += 1
             buf[w] = 45
             buf[w + 1] = 49
             buf[w + 2] = 32

@@ -9,7 +9,7 @@ import threading
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 
 import attrs
@@ -107,7 +107,7 @@ class SequenceData:
         same sweep, the text files of :meth:`write_extra`. The stages overlap: this thread
         formats a chunk's text (numba) while another writes the previous one to disk, and
         the Parquet file is either the :meth:`encode_ahead` draft finishing meanwhile (then
-        copied) or encoded here on a third thread, a row group per chunk (file writes and
+        moved into place) or encoded here on a third thread, a row group per chunk (file writes and
         pyarrow release the GIL)."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
@@ -117,7 +117,7 @@ class SequenceData:
                 self._sweep(directory, block, writer)
         else:
             self._sweep(directory, block, None)
-            if not draft.copy_to(path):  # cancelled or used: encode it now
+            if not draft.move_to(path):  # cancelled or used: encode it now
                 with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
                     for batch in self.batches():
                         writer.write_batch(batch, row_group_size=batch.num_rows)
@@ -176,17 +176,16 @@ class ParquetDraft:
     pyarrow releases the GIL for the whole file, so the encoding overlaps whatever runs
     next (the exact ledger's counting, even in numba kernels that hold the GIL);
     :meth:`cancel` (a feedback pass that is superseded) skips it if not started and
-    marks it unusable. The temporary file is removed once copied or dropped.
+    marks it unusable. The temporary file is moved into place, or removed when dropped.
     """
 
     def __init__(self, data: SequenceData) -> None:
-        fd, name = tempfile.mkstemp(prefix="medmgen-sequence-", suffix=".parquet")
-        os.close(fd)
-        self._path = name
+        folder = tempfile.mkdtemp(prefix="medmgen-sequence-")
+        self._path = os.path.join(folder, "draft.parquet")  # made by pyarrow: the usual file mode
         self._cancel = threading.Event()
         self._done = False
         self._error: BaseException | None = None
-        self._drop = weakref.finalize(self, _remove, name)
+        self._drop = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
         self._thread = threading.Thread(target=self._encode, args=(data,), name="parquet-draft", daemon=True)
         self._thread.start()
 
@@ -203,21 +202,20 @@ class ParquetDraft:
         """Do not use this draft (a later pass replaced its data)."""
         self._cancel.set()
 
-    def copy_to(self, path: Path) -> bool:
-        """Copy the finished file to ``path`` (once); False when cancelled or already used."""
+    def move_to(self, path: Path) -> bool:
+        """Put the finished file at ``path`` (once): renamed on the same file system, else
+        copied; False when cancelled or already used."""
         self._thread.join()
         if self._error is not None:
             raise self._error
         if not self._done or not self._drop.alive:
             return False
-        shutil.copyfile(self._path, path)
+        try:
+            os.replace(self._path, path)
+        except OSError:  # another file system: copy the bytes
+            shutil.copyfile(self._path, path)
         self._drop()
         return True
-
-
-def _remove(name: str) -> None:
-    with suppress(FileNotFoundError):
-        os.remove(name)
 
 
 def _rebased(offsets: np.ndarray) -> pa.Array:

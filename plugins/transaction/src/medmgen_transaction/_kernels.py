@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from llvmlite import ir
-from numba import types
-from numba.extending import intrinsic
+
+from medmgen.spelling import digits, put, spelling, store8
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -370,51 +369,6 @@ def tally(
 
 
 @njit
-def _digits(v: int) -> int:
-    n = 1
-    while v >= 10:
-        v //= 10
-        n += 1
-    return n
-
-
-# spmf_text spells ids below this from a table made once per call (ids above: digit by digit).
-TEXT_TABLE_IDS = 1 << 16
-
-
-@intrinsic
-def _store8(typingctx, buf, at, word):
-    """``buf[at:at + 8]`` = the 8 bytes of ``word`` as they lie in memory, in one unaligned store."""
-
-    def codegen(context, builder, signature, args):
-        data = context.make_array(signature.args[0])(context, builder, args[0]).data
-        where = builder.bitcast(builder.gep(data, [args[1]]), ir.IntType(64).as_pointer())
-        builder.store(args[2], where).align = 1
-        return context.get_dummy_value()
-
-    return types.void(buf, types.intp, types.uint64), codegen
-
-
-@njit
-def _spelling(top: int) -> tuple[np.ndarray, np.ndarray]:
-    """Ids ``0..min(top, TEXT_TABLE_IDS - 1)`` spelt with a trailing space: the bytes of
-    ``words[id]`` (at most 6 of its 8), ``width[id]`` of them."""
-    m = min(top, TEXT_TABLE_IDS - 1) + 1
-    words = np.zeros(m, dtype=np.uint64)
-    spelt = words.view(np.uint8)
-    width = np.empty(m, dtype=np.int64)
-    for v in range(m):
-        n = _digits(v)
-        width[v] = n + 1
-        x = v
-        for k in range(n - 1, -1, -1):
-            spelt[8 * v + k] = 48 + x % 10
-            x //= 10
-        spelt[8 * v + n] = 32
-    return words, width
-
-
-@njit
 def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> np.ndarray:
     """SPMF/FIMI text of transactions ``[start, stop)``: ids separated by spaces, one line each.
 
@@ -426,9 +380,9 @@ def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> 
     for j in range(offsets[start], offsets[stop]):
         if items[j] > top:
             top = items[j]
-    words, width = _spelling(top)
+    words, width = spelling(top)
     m = width.size
-    buf = np.empty((offsets[stop] - offsets[start]) * (_digits(top) + 1) + (stop - start) + 8, dtype=np.uint8)
+    buf = np.empty((offsets[stop] - offsets[start]) * (digits(top) + 1) + (stop - start) + 8, dtype=np.uint8)
     w = 0
     for t in range(start, stop):
         lo = offsets[t]
@@ -436,10 +390,10 @@ def spmf_text(offsets: np.ndarray, items: np.ndarray, start: int, stop: int) -> 
         for j in range(lo, hi):
             v = items[j]
             if v < m:
-                _store8(buf, w, words[v])
+                store8(buf, w, words[v])
                 w += width[v]
             else:
-                w = _put(buf, w, v)
+                w = put(buf, w, v)
                 buf[w] = 32
                 w += 1
         if hi == lo:
@@ -541,8 +495,8 @@ def spmf_utility_text(offsets: np.ndarray, items: np.ndarray, quantities: np.nda
         for j in range(offsets[t], offsets[t + 1]):
             u = quantities[j] * profits[items[j]]
             tu += u
-            size += _digits(items[j]) + _digits(u) + 2
-        size += _digits(tu) + 1
+            size += digits(items[j]) + digits(u) + 2
+        size += digits(tu) + 1
         if offsets[t + 1] == offsets[t]:
             size += 2
     buf = np.empty(size, dtype=np.uint8)
@@ -553,32 +507,23 @@ def spmf_utility_text(offsets: np.ndarray, items: np.ndarray, quantities: np.nda
         tu = 0
         for j in range(lo, hi):
             tu += quantities[j] * profits[items[j]]
-            w = _put(buf, w, items[j])
+            w = put(buf, w, items[j])
             buf[w] = 32 if j < hi - 1 else 58
             w += 1
         if hi == lo:
             buf[w] = 58
             w += 1
-        w = _put(buf, w, tu)
+        w = put(buf, w, tu)
         buf[w] = 58
         w += 1
         for j in range(lo, hi):
-            w = _put(buf, w, quantities[j] * profits[items[j]])
+            w = put(buf, w, quantities[j] * profits[items[j]])
             buf[w] = 32 if j < hi - 1 else 10
             w += 1
         if hi == lo:
             buf[w] = 10
             w += 1
     return buf
-
-
-@njit
-def _put(buf: np.ndarray, w: int, v: int) -> int:
-    n = _digits(v)
-    for k in range(n - 1, -1, -1):
-        buf[w + k] = 48 + v % 10
-        v //= 10
-    return w + n
 
 
 @njit

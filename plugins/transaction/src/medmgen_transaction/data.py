@@ -128,10 +128,11 @@ class TransactionData:
         with utilities, and in the same sweep the text files of :meth:`write_extra`."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
-        if self.parquet is not None:  # encoded by the counting sweep: write the text, then the bytes
-            self._write_text(directory, block)
-            with path.open("wb") as f:
-                f.write(memoryview(self.parquet.result()))
+        if self.parquet is not None:  # encoded by the counting sweep: its bytes go out beside the text
+            with ThreadPoolExecutor(1) as pool:
+                saved = pool.submit(_save, path, self.parquet)
+                self._write_text(directory, block)
+                saved.result()
         else:
             schema = self.schema()
             with ExitStack() as stack:
@@ -203,6 +204,12 @@ class ParquetBytes:
             write.result()
         self._writer.close()
         return self._sink.getvalue()
+
+
+def _save(path: Path, encoded: Future[pa.Buffer]) -> None:
+    data = encoded.result()
+    with path.open("wb") as f:
+        f.write(memoryview(data))
 
 
 def schema_of(recipe: Recipe) -> pa.Schema:
