@@ -219,8 +219,11 @@ class ParquetDraft:
 
 
 def _rebased(offsets: np.ndarray) -> pa.Array:
-    """Offsets from 0, as the ``int32`` array a list needs."""
-    return pa.array((offsets - offsets[0]).astype(np.int32))
+    """Offsets from 0, as the ``int32`` array a list needs (cast as they are computed: no
+    ``int64`` copy)."""
+    out = np.empty(offsets.shape[0], np.int32)
+    np.subtract(offsets, offsets[0], out=out, casting="unsafe")
+    return pa.array(out)
 
 
 def read_spmf(path: Path) -> SequenceData:
