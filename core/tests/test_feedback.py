@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from attrs import evolve
+import pytest
+from attrs import evolve, frozen
 from toy_plugin import Rate
 
 from medmgen.feedback import Controller
+from medmgen.ledger import Pattern, status_for
 
 
 def run(response, target=0.2, passes=12):
@@ -37,3 +39,35 @@ def test_targets_stay_within_bounds():
     ctl = Controller.start([p], gain=2.0)
     ctl.adjust([evolve(p, realized_support=0.5)])
     assert ctl.effective["r"] == 1.0
+
+
+@frozen(kw_only=True)
+class TwoQuantities(Pattern):
+    """A rule-like record: confidence is its main quantity, support the second."""
+
+    kind = "two"
+    quantity, target_field, realized_field = "confidence", "target_confidence", "realized_confidence"
+    also = (("support", "target_support", "realized_support"),)
+    target_confidence: float
+    target_support: float
+    realized_confidence: float | None = None
+    realized_support: float | None = None
+
+
+def test_a_second_planted_quantity_is_steered_under_its_own_key():
+    p = TwoQuantities(id="x", block="b", target_confidence=0.5, target_support=0.1)
+    ctl = Controller.start([p], gain=1.0)
+    assert ctl.effective == {"x": 0.5, "x#support": 0.1}
+    ctl.adjust([evolve(p, realized_confidence=0.5, realized_support=0.08)])
+    assert ctl.effective == {"x": 0.5, "x#support": pytest.approx(0.12)}
+    assert evolve(p, realized_confidence=0.45, realized_support=0.08).deviations() == {
+        "confidence": pytest.approx(0.05), "support": pytest.approx(0.02)}
+
+
+@pytest.mark.parametrize(("confidence", "support", "status"), [
+    (0.5, 0.1, "kept"), (0.495, 0.1, "kept"), (0.4, 0.1, "weakened"), (0.5, 0.098, "weakened"), (0.5, 0.0, "destroyed"),
+])
+def test_the_status_is_the_worst_over_every_planted_quantity(confidence, support, status):
+    p = TwoQuantities(id="x", block="b", target_confidence=0.5, target_support=0.1, realized_confidence=confidence,
+                      realized_support=support)
+    assert status_for(p, {"support": 0.001, "confidence": 0.01}) == status

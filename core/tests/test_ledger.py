@@ -45,7 +45,7 @@ def test_wrong_format_is_refused():
 ])
 def test_status_from_tolerance(target, realized, status):
     p = Rate(id="x", block="b", target_support=target, realized_support=realized)
-    assert L.status_for(p, 0.001) == status
+    assert L.status_for(p, {"support": 0.001}) == status
 
 
 def test_recall_and_precision_from_the_ledger():

@@ -21,7 +21,9 @@ class Controller:
 
     A pattern whose error changes sign between passes is overshooting (realized values
     move in steps of one record, so a full correction can jump past the target): its
-    own gain is halved, which damps the oscillation instead of bouncing forever.
+    own gain is halved, which damps the oscillation instead of bouncing forever. Aims are
+    keyed like :meth:`medmgen.ledger.Pattern.quantities`: the id for the main quantity,
+    ``id#quantity`` for the others (a rule's support).
     """
 
     effective: dict[str, float]
@@ -31,28 +33,28 @@ class Controller:
 
     @classmethod
     def start(cls, patterns: Iterable[Pattern], gain: float) -> Controller:
-        return cls(effective={p.id: t for p in patterns if (t := p.target()) is not None}, gain=gain)
+        return cls(effective={key: t for p in patterns for _, key, t, _ in p.quantities() if t is not None},
+                   gain=gain)
 
     def adjust(self, realized: Iterable[Pattern]) -> dict[str, float]:
         """Next pass's effective targets, clipped to each quantity's bounds."""
         for p in realized:
-            t, r = p.target(), p.realized()
-            if t is None or r is None or p.id not in self.effective:
-                continue
-            error = t - r
-            gain = self.gains.get(p.id, self.gain)
-            if error * self.last_error.get(p.id, 0.0) < 0:
-                gain /= 2
-            self.gains[p.id], self.last_error[p.id] = gain, error
-            lo, hi = p.value_bounds
-            self.effective[p.id] = min(hi, max(lo, self.effective[p.id] + gain * error))
+            for quantity, key, t, r in p.quantities():
+                if t is None or r is None or key not in self.effective:
+                    continue
+                error = t - r
+                gain = self.gains.get(key, self.gain)
+                if error * self.last_error.get(key, 0.0) < 0:
+                    gain /= 2
+                self.gains[key], self.last_error[key] = gain, error
+                lo, hi = p.value_bounds if quantity == p.quantity else (0.0, 1.0)
+                self.effective[key] = min(hi, max(lo, self.effective[key] + gain * error))
         return dict(self.effective)
 
 
 def max_deviation_by_quantity(patterns: Iterable[Pattern]) -> dict[str, float]:
     out: dict[str, float] = {}
     for p in patterns:
-        d = p.deviation()
-        if d is not None and p.quantity:
-            out[p.quantity] = max(out.get(p.quantity, 0.0), d)
+        for quantity, d in p.deviations().items():
+            out[quantity] = max(out.get(quantity, 0.0), d)
     return out

@@ -111,9 +111,16 @@ class BlockContext:
     def seed_sequence(self, stage: int, *index: int) -> np.random.SeedSequence:
         return seeds.stream(self.root_seed, self.block, stage, *index)
 
-    def aim(self, pattern: Pattern) -> float | None:
-        """The target to aim for this pass: the controller's, else the pattern's own."""
-        return self.effective.get(pattern.id, pattern.target())
+    def aim(self, pattern: Pattern, quantity: str | None = None) -> float | None:
+        """The target to aim for this pass: the controller's, else the pattern's own.
+
+        ``quantity`` picks one of the pattern's further planted quantities (``also``,
+        e.g. a rule's ``"support"``); the default is its main one.
+        """
+        for q, key, target, _ in pattern.quantities():
+            if quantity in (None, q):
+                return self.effective.get(key, target)
+        return None if quantity else pattern.target()
 
     def resolve(self, path: str) -> Path:
         """A path from the spec, relative to the spec file's directory."""

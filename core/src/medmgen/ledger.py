@@ -36,7 +36,10 @@ class Pattern:
 
     Subclasses set ``kind`` and, when the pattern has a numeric target that the
     feedback controller can steer, ``quantity`` (``"support"``, ``"mixing"``, ...)
-    plus ``target_field`` and ``realized_field`` naming the two attributes.
+    plus ``target_field`` and ``realized_field`` naming the two attributes. A pattern
+    with more than one planted quantity (a rule: confidence, and the support of A ∪ C)
+    lists the others in ``also`` as ``(quantity, target_field, realized_field)``: they
+    are judged, steered and given statuses like the main one.
     """
 
     kind: ClassVar[str] = ""
@@ -44,6 +47,7 @@ class Pattern:
     target_field: ClassVar[str | None] = None
     realized_field: ClassVar[str | None] = None
     value_bounds: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    also: ClassVar[tuple[tuple[str, str, str], ...]] = ()
 
     id: str
     block: str
@@ -66,6 +70,20 @@ class Pattern:
         if t is None or r is None:
             return None
         return abs(r - t)
+
+    def quantities(self) -> list[tuple[str, str, float | None, float | None]]:
+        """Every planted quantity as ``(quantity, key, target, realized)``, the main one first;
+        ``key`` names it in the controller's aims (the id; ``id#quantity`` for the others)."""
+        out: list[tuple[str, str, float | None, float | None]] = []
+        if self.quantity:
+            out.append((self.quantity, self.id, self.target(), self.realized()))
+        for quantity, target, realized in self.also:
+            out.append((quantity, f"{self.id}#{quantity}", getattr(self, target), getattr(self, realized)))
+        return out
+
+    def deviations(self) -> dict[str, float]:
+        """|realized - target| of every planted quantity that has both."""
+        return {q: abs(r - t) for q, _, t, r in self.quantities() if t is not None and r is not None}
 
     def with_event(self, event: Event, status: str | None = None) -> Pattern:
         return evolve(self, history=[*self.history, event], status=status or self.status)
@@ -161,14 +179,15 @@ def from_json_dict(
     return Ledger(seed=int(data["seed"]), patterns=lists["patterns"], accidental=lists["accidental"])
 
 
-def status_for(p: Pattern, tolerance: float | None) -> str:
-    """Default status: destroyed at zero, weakened when more than ``tolerance`` below target."""
-    t, r = p.target(), p.realized()
-    if t is None or r is None:
+def status_for(p: Pattern, tolerances: Mapping[str, float]) -> str:
+    """Default status over every planted quantity: destroyed at zero, weakened when more
+    than the quantity's tolerance (``tolerances["support"]``, ...) below target."""
+    judged = [(q, t, r) for q, _, t, r in p.quantities() if t is not None and r is not None]
+    if not judged:
         return p.status
-    if r <= 0.0 < t:
+    if any(r <= 0.0 < t for _, t, r in judged):
         return "destroyed"
-    if tolerance is not None and t - r > tolerance:
+    if any(q in tolerances and t - r > tolerances[q] for q, t, r in judged):
         return "weakened"
     return "kept"
 

@@ -124,7 +124,7 @@ def _miss(checks: list[dict[str, Any]]) -> tuple[float, ...]:
 
 
 def _final_status(p: Pattern, tolerances: Mapping[str, float]) -> Pattern:
-    computed = status_for(p, tolerances.get(p.quantity or ""))
+    computed = status_for(p, tolerances)
     worst = max(p.status, computed, key=STATUSES.index)
     return p if worst == p.status else attrs.evolve(p, status=worst)
 

@@ -56,9 +56,9 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
         for name, b in report["blocks"].items()]))
     points: dict[str, list[tuple[float, float]]] = {}
     for p in ledger.patterns:
-        t, r = p.target(), p.realized()
-        if t is not None and r is not None and p.quantity:
-            points.setdefault(p.quantity, []).append((t, r))
+        for q, _, t, r in p.quantities():
+            if t is not None and r is not None:
+                points.setdefault(q, []).append((t, r))
     limits = spec.tolerances()
     if points:
         parts.append("<h2>Target vs realized</h2><figure>" + plots.target_vs_realized(points, limits) + "</figure>")

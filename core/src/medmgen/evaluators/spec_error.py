@@ -26,9 +26,8 @@ class SpecError(Evaluator):
         ledger = evaluation.ledger
         devs: dict[str, list[float]] = {}
         for p in ledger.patterns:
-            d = p.deviation()
-            if d is not None and p.quantity:
-                devs.setdefault(p.quantity, []).append(d)
+            for q, d in p.deviations().items():
+                devs.setdefault(q, []).append(d)
         out: dict[str, Any] = {"patterns": len(ledger.patterns), "accidental": len(ledger.accidental)}
         statuses = Counter(p.status for p in ledger.patterns)
         for status in ("kept", "weakened", "destroyed"):
@@ -41,17 +40,17 @@ class SpecError(Evaluator):
 
 
 def recovery(ledger: Any) -> dict[str, float]:
-    """Recall and precision of planted support patterns for a miner run at the smallest target.
+    """Recall and precision of planted supports (a rule's A ∪ C too) for a miner run at the smallest target.
 
     Recall: share of planted patterns whose realized support reaches the smallest planted
     target (a miner at that threshold finds them). Precision: those found over everything
     such a miner reports, i.e. plus the ledger's ``accidental`` list, which each modality's
     own miner fills with unplanned patterns at that threshold.
     """
-    planted = [p for p in ledger.patterns if p.quantity == "support" and p.target() is not None]
+    planted = [(t, r) for p in ledger.patterns for q, _, t, r in p.quantities() if q == "support" and t is not None]
     if not planted:
         return {}
-    floor = min(p.target() for p in planted)
-    found = sum(1 for p in planted if (p.realized() or 0.0) >= floor)
+    floor = min(t for t, _ in planted)
+    found = sum(1 for _, r in planted if (r or 0.0) >= floor)
     return {"min_target_support": floor, "recall": found / len(planted),
             "precision": found / (found + len(ledger.accidental)) if found else 0.0}

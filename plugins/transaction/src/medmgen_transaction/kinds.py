@@ -39,7 +39,7 @@ class HighUtilityItemset(Itemset):
 
 @frozen(kw_only=True)
 class Rule(Pattern):
-    """An association rule ``antecedent -> consequent``; the controller steers its confidence.
+    """An association rule ``antecedent -> consequent``: two planted quantities, both steered.
 
     ``target_support``/``realized_support`` are the support of antecedent ∪ consequent;
     confidence is ``support(antecedent ∪ consequent) / support(antecedent)``.
@@ -47,6 +47,7 @@ class Rule(Pattern):
 
     kind = "rule"
     quantity, target_field, realized_field = "confidence", "target_confidence", "realized_confidence"
+    also = (("support", "target_support", "realized_support"),)
 
     antecedent: list[int]
     consequent: list[int]

@@ -166,9 +166,11 @@ def units_for(plan: Sequence[Pattern], records: int, ctx: BlockContext, weights:
             aims.append(aim)
             owners.append(k)
         elif isinstance(p, Rule):
-            conf = min(1.0, max(aim, p.target_support))
+            support = ctx.aim(p, "support")
+            assert support is not None
+            conf = min(1.0, max(aim, support))
             events += [frozenset(p.antecedent + p.consequent), frozenset(p.antecedent)]
-            aims += [p.target_support, min(1.0, p.target_support / conf)]
+            aims += [support, min(1.0, support / conf)]
             owners += [k, k]
     load = sum(a * len(e) for a, e in zip(aims, events, strict=True))
     fractions = iter(solve_fractions(events, owners, aims, background_chance(weights, mean_length, load)).tolist())
