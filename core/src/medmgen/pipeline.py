@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import resource
 import time
 from collections.abc import Iterator, Mapping
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import attrs
+import numpy as np
 from attrs import frozen
 
 from medmgen import feedback
@@ -78,13 +80,25 @@ def evaluate_all(
         ev = cls()
         with _plugin_call(f"evaluator {name!r}"):
             if ev.applies(evaluation):
-                metrics[name] = ev.evaluate(evaluation)
+                metrics[name] = _finite(ev.evaluate(evaluation))
                 if figures is not None:
                     figures.extend((name, title, body) for title, body in ev.figures(evaluation, metrics[name]))
                 if files is not None:
                     for key, table in ev.tables(evaluation, metrics[name]).items():
                         files[f"evaluation/{name}/{key}.parquet"] = table
     return metrics
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (a metric that cannot be computed, such as
+    a distance between empty histograms) replaced by None: JSON has no NaN."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _lookup(metrics: Mapping[str, Mapping[str, Any]], dotted: str) -> Any:

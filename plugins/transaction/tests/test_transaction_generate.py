@@ -271,3 +271,18 @@ def test_rule_support_is_steered_where_the_background_often_draws_the_consequent
         assert abs(both / len(db) - rule["support"]) <= 0.001
         assert abs(both / head - rule["confidence"]) <= 0.01
         assert p.status == "kept"
+
+
+def test_a_block_of_planted_ids_only_has_no_background_distance(tmp_path: Path) -> None:
+    """Every basket is exactly the planted pair: no unplanted id occurs, so the background's
+    item distance is undefined; it is null in report.json (JSON has no NaN), not a crash."""
+    spec = {"dataset": {"seed": 1}, "blocks": {"pairs": {
+        "modality": "transaction", "records": 200, "items": 10,
+        "length": {"distribution": "empirical", "values": [2], "weights": [1]},
+        "itemsets": [{"items": [1, 2], "support": 1.0}]}}}
+    ds = medmgen.generate(spec, out=tmp_path / "p")
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    assert report["metrics"]["transaction_intended"]["blocks"]["pairs"]["item_tvd_unplanted"] is None
+    assert report["metrics"]["transaction_intended"]["item_tvd_unplanted"] is None
+    assert read_txt(tmp_path / "p" / "data" / "pairs.txt") == [[1, 2]] * 200
+    assert ds.passed

@@ -56,14 +56,14 @@ def popularity_pmf(pop: Popularity, items: int) -> np.ndarray:
     return w / w.sum()
 
 
-def tvd(counts: np.ndarray, pmf: np.ndarray) -> float:
+def tvd(counts: np.ndarray, pmf: np.ndarray) -> float | None:
     """Total variation distance between ``counts`` (normalised) and ``pmf`` (same length)."""
     n = np.zeros(max(counts.size, pmf.size))
     p = np.zeros_like(n)
     n[: counts.size] = counts
     p[: pmf.size] = pmf
     if n.sum() == 0 or p.sum() == 0:
-        return float("nan")
+        return None  # nothing to compare (e.g. no unplanted id ever drawn)
     return float(0.5 * np.abs(n / n.sum() - p / p.sum()).sum())
 
 
@@ -141,5 +141,5 @@ class IntendedFit(Evaluator):
         scored = [b for b in blocks.values() if "itemsets_tvd" in b]
         for key in ("itemsets_tvd", "itemset_size_tvd", "item_tvd_unplanted"):
             if scored:
-                out[key] = max(b[key] for b in scored)
+                out[key] = max((b[key] for b in scored if b[key] is not None), default=None)
         return out

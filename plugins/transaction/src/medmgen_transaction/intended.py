@@ -82,11 +82,11 @@ def popularity_pmf(spec: PopularitySpec, items: int) -> np.ndarray:
     return w / w.sum()
 
 
-def tvd(counts: np.ndarray, pmf: np.ndarray) -> float:
+def tvd(counts: np.ndarray, pmf: np.ndarray) -> float | None:
     """Total variation distance between ``counts`` (normalised) and ``pmf`` (same support)."""
     total = counts.sum()
     if total == 0 or pmf.sum() == 0:
-        return float("nan")
+        return None  # nothing to compare (e.g. no unplanted id ever drawn)
     return float(0.5 * np.abs(counts / total - pmf / pmf.sum()).sum())
 
 
@@ -206,6 +206,6 @@ class IntendedFit(Evaluator):
         out: dict[str, Any] = {"blocks": blocks}
         scored = [b for b in blocks.values() if "length_tvd" in b]
         if scored:
-            out["length_tvd"] = max(b["length_tvd"] for b in scored)
-            out["item_tvd_unplanted"] = max(b["item_tvd_unplanted"] for b in scored)
+            for key in ("length_tvd", "item_tvd_unplanted"):
+                out[key] = max((b[key] for b in scored if b[key] is not None), default=None)
         return out
