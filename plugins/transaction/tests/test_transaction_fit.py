@@ -299,6 +299,20 @@ def test_fitted_copy_reproduces_shape_and_planted_supports(tmp_path: Path) -> No
     assert abs(ours_row["synthetic"] - ours_row["real"]) < 0.9 * abs(base_row["synthetic"] - base_row["real"])
 
 
+@pytest.mark.parametrize(("text", "got"), [("", "an empty file"), ("\n\n\n", "3 empty transaction(s)")])
+def test_fit_refuses_a_file_without_ids(tmp_path: Path, text: str, got: str) -> None:
+    path = tmp_path / "empty.dat"
+    path.write_text(text)
+    for fit in (background_from_file, fit_block):
+        with pytest.raises(InputError, match="no item ids") as err:
+            fit(path)
+        assert err.value.source == str(path) and err.value.problems[0].got == got
+    spec = {"blocks": {"e": {"modality": "transaction", "source": str(path)}}}
+    with pytest.raises(InputError, match="no item ids"):
+        medmgen.generate(spec, out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
+
+
 def test_cli_fit_writes_a_valid_spec_and_rejects_bad_files(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     path = fimi_slice(tmp_path, "retail", 3000)
     out = tmp_path / "fitted.toml"

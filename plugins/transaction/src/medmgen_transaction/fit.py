@@ -211,6 +211,10 @@ def background(db: Transactions) -> dict[str, Any]:
 
 def _read_for_fit(path: str | Path) -> Transactions:
     db = Transactions.read(path)
+    if not db.items.size:
+        raise InputError.one(str(path), "", "no item ids: nothing to learn from",
+                             expected="FIMI/SPMF transactions, one line each (e.g. '3 17 42')",
+                             got=f"{db.records} empty transaction(s)" if db.records else "an empty file")
     if db.max_id > MAX_FIT_ID:
         raise InputError.one(str(path), "", "item ids too large for an empirical popularity (one weight per id)",
                              expected=f"ids up to {MAX_FIT_ID:,} (renumber the items)", got=db.max_id)
