@@ -20,7 +20,7 @@ from attrs import frozen
 
 from medmgen.converter import converter, structure
 from medmgen.errors import InputError, PluginError, Problem
-from medmgen.fields import check_instance, join, setting
+from medmgen.fields import check_instance, join, meta, setting
 from medmgen.interfaces import BlockSpec, PrivacyStep, Section
 from medmgen.overrides import apply_overrides
 from medmgen.plugins import Registry
@@ -77,9 +77,12 @@ class Spec:
     directory: Path = Path(".")
 
     def to_dict(self) -> dict[str, Any]:
-        """The resolved spec as plain data (no ``None``), re-runnable as it is."""
+        """The resolved spec as plain data (no ``None``), re-runnable as it is: relative file
+        paths (fields declared ``setting(path=True)``, such as a block's ``source``) are
+        written resolved against the spec's directory, so the copy in a package still finds
+        the file."""
         out: dict[str, Any] = {"dataset": _plain(self.dataset)}
-        out["blocks"] = {name: _plain(b) for name, b in self.blocks.items()}
+        out["blocks"] = {name: self._paths(b, _plain(b)) for name, b in self.blocks.items()}
         out["thresholds"] = dict(sorted(self.thresholds.items()))
         out["feedback"] = _plain(self.feedback)
         if self.privacy is not None:
@@ -87,8 +90,18 @@ class Spec:
             priv["steps"] = [_plain(s) for s in self.privacy_steps]
             out["privacy"] = priv
         for name, value in self.sections.items():
-            out[name] = _plain(value)
+            out[name] = self._paths(value, _plain(value))
         return out
+
+    def _paths(self, obj: Any, plain: Any) -> Any:
+        """``plain`` (the data of ``obj``) with its relative path fields resolved."""
+        if not attrs.has(type(obj)) or not isinstance(plain, dict):
+            return plain
+        for f in attrs.fields(type(obj)):
+            value = plain.get(f.name)
+            if meta(f).get("path") and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                plain[f.name] = str((self.directory / value).resolve())
+        return plain
 
     def tolerances(self) -> dict[str, float]:
         """Each quantity's tolerance: ``max_support_deviation = 0.001`` gives ``{"support": 0.001}``."""

@@ -123,3 +123,27 @@ def test_empty_spmf_file_is_an_error(tmp_path):
     src.write_text("# nothing here\n")
     with pytest.raises(InputError):
         read_spmf(src)
+
+
+def test_a_contained_pattern_cannot_be_asked_below_its_container(registry):
+    """Every sequence holding <{1, 4}, {2}, {3}> holds <{1}, {3}> (no gaps asked): 0.05 < 0.1 is impossible.
+    With a max_gap on the smaller pattern, or a pattern not contained, any support is allowed."""
+    block = {"modality": "sequence", "records": 1000, "items": 50, "sequential_patterns": [
+        {"sequence": [[1], [3]], "support": 0.05},
+        {"sequence": [[1, 4], [2], [3]], "support": 0.1},
+        {"sequence": [[1], [3]], "support": 0.05, "max_gap": 1},
+        {"sequence": [[3], [1]], "support": 0.05}]}
+    with pytest.raises(InputError) as err:
+        load_spec({"blocks": {"c": block}}, registry, source="nested.toml")
+    assert [(p.path, p.expected, p.got) for p in err.value.problems] == [
+        ("blocks.c.sequential_patterns[0].support", ">= 0.1", 0.05)]
+
+
+def test_background_laws_beside_source_are_refused(tmp_path, registry):
+    src = tmp_path / "real.seq"
+    src.write_text("1 -1 2 -1 -2\n3 -1 -2\n")
+    block = {"modality": "sequence", "source": str(src), "itemset_size": {"distribution": "poisson", "mean": 3.0}}
+    with pytest.raises(InputError) as err:
+        load_spec({"blocks": {"c": block}}, registry, source="s.toml")
+    assert [(p.path, p.message) for p in err.value.problems] == [
+        ("blocks.c.itemset_size", "learned from source; leave it out")]

@@ -361,3 +361,16 @@ def test_cli_evaluate_against_a_real_file(tmp_path: Path, capsys: pytest.Capture
     for row in direct["frequent_itemsets"]:
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.real"] == row["real"]
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.synthetic"] == row["synthetic"]
+
+
+def test_the_package_spec_reruns_with_a_relative_source(tmp_path: Path) -> None:
+    """``source`` is relative to the spec; the package's resolved spec.toml (another directory)
+    writes it resolved, so generating from it gives the same data."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "real.dat").write_text("1 2 3\n2 3\n1 3 4\n4 5\n" * 50)
+    (tmp_path / "in" / "spec.toml").write_text('[blocks.b]\nmodality = "transaction"\nsource = "real.dat"\n')
+    first = medmgen.generate(tmp_path / "in" / "spec.toml", out=tmp_path / "a")
+    assert first.spec.to_dict()["blocks"]["b"]["source"] == str((tmp_path / "in" / "real.dat").resolve())
+    medmgen.generate(tmp_path / "a" / "spec.toml", out=tmp_path / "b")
+    for name in ("b.txt", "b.parquet"):
+        assert (tmp_path / "a" / "data" / name).read_bytes() == (tmp_path / "b" / "data" / name).read_bytes()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+import attrs
 from attrs import frozen
 
+from medmgen.converter import converter
 from medmgen.errors import Problem
 from medmgen.fields import setting
 from medmgen.interfaces import BlockSpec
@@ -125,9 +127,10 @@ class SequenceBlock(BlockSpec):
                                   ge=1, lt=2**31)
     items: int | None = setting(None, doc="Alphabet size; item ids are 1..items (default 1000, or the source "
                                 "file's largest id).", ge=1, lt=2**31)
-    source: str | None = setting(None, doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
-                                 "items per itemset and item popularity replace itemsets, itemset_size and "
-                                 "popularity.")
+    source: str | None = setting(None, path=True,
+                                 doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
+                                     "items per itemset and item popularity replace itemsets, itemset_size and "
+                                     "popularity.")
     itemsets: CountDist = setting(factory=lambda: CountDist(mean=8.0),
                                   doc="Itemsets per sequence.")
     itemset_size: CountDist = setting(factory=lambda: CountDist(mean=2.5),
@@ -179,6 +182,12 @@ class SequenceBlock(BlockSpec):
             yield from self._window_problems(path, p.min_gap, p.max_window, len(p.sequence))
             if p.drift is not None:
                 yield from self._drift_problems(f"{path}.drift", p.drift)
+        yield from _nesting_problems(self.sequential_patterns)
+        if self.source:
+            for key in ("itemsets", "itemset_size", "popularity"):
+                if getattr(self, key) != getattr(attrs.fields(SequenceBlock), key).default.factory():
+                    given = {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])}
+                    yield Problem(key, "learned from source; leave it out", "no value", given)
         r = self.random_sequential_patterns
         path = "random_sequential_patterns"
         for key, pair in (("length", r.length), ("itemset_size", r.itemset_size), ("support", r.support)):
@@ -234,3 +243,27 @@ def _gap_problems(path: str, min_gap: int, max_gap: int | None, length: int, lon
         yield Problem(f"{path}.{length_key}", "the pattern cannot fit: with min_gap it spans more itemsets "
                       "than the longest sequence allowed (itemsets.max)", f"1 + (length - 1) * min_gap <= {longest}",
                       need)
+
+
+def _contains(outer: list[list[int]], inner: list[list[int]]) -> bool:
+    """Does every sequence holding ``outer`` hold ``inner`` (ungapped): its itemsets are
+    subsets of ``outer``'s, in order."""
+    j = 0
+    for itemset in outer:
+        if j < len(inner) and set(inner[j]) <= set(itemset):
+            j += 1
+    return j == len(inner)
+
+
+def _nesting_problems(patterns: Sequence[SequentialPatternSpec]) -> Iterator[Problem]:
+    """A pattern without gap, window or drift inside another (explicit) one is held by every
+    sequence holding the other, so its support cannot be below the other's."""
+    for i, small in enumerate(patterns):
+        if small.min_gap != 1 or small.max_gap is not None or small.max_window is not None or small.drift:
+            continue
+        for j, big in enumerate(patterns):
+            if i != j and not big.drift and small.support < big.support and _contains(big.sequence, small.sequence):
+                yield Problem(f"sequential_patterns[{i}].support",
+                              f"below that of sequential_patterns[{j}], which contains this pattern",
+                              f">= {big.support}", small.support)
+                break
