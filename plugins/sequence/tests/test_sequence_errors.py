@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tomli_w
 
+import medmgen
 from medmgen.cli import main
 from medmgen.errors import InputError
+from medmgen.interfaces import BlockContext
 from medmgen.spec import load_spec
 from medmgen_sequence.io import read_spmf
 
@@ -147,3 +151,34 @@ def test_background_laws_beside_source_are_refused(tmp_path, registry):
         load_spec({"blocks": {"c": block}}, registry, source="s.toml")
     assert [(p.path, p.message) for p in err.value.problems] == [
         ("blocks.c.itemset_size", "learned from source; leave it out")]
+
+
+def test_a_window_the_times_rarely_allow_is_refused_with_the_reachable_share(registry):
+    """Poisson gaps of mean 10: few sequences have three itemsets within 2 time units. The
+    plan counts them (same seeded times as generation) and refuses a larger target."""
+    block = {"modality": "sequence", "records": 3000, "items": 100,
+             "itemsets": {"distribution": "poisson", "mean": 2.0, "max": 7},
+             "timestamps": {"kind": "poisson", "interval": 10},
+             "sequential_patterns": [{"sequence": [[5], [6], [7]], "support": 0.3, "max_window": 2}]}
+    spec = load_spec({"dataset": {"seed": 1}, "blocks": {"a": block}}, registry, source="w.toml")
+    gen = registry.generator("sequence", "planted")()
+    with pytest.raises(InputError) as err:
+        gen.plan(spec.blocks["a"], BlockContext(block="a", root_seed=1, spec_dir=Path("."), source="w.toml"))
+    (problem,) = err.value.problems
+    assert problem.path == "blocks.a.sequential_patterns[0].max_window"
+    reachable = float(problem.expected.split("<= ")[1].split(" ")[0])
+    assert 0 < reachable < 0.3
+    block["sequential_patterns"][0]["support"] = round(reachable * 0.9, 4)
+    ok = load_spec({"dataset": {"seed": 1}, "blocks": {"a": block}}, registry, source="w.toml")
+    ds = medmgen.generate(ok.to_dict())
+    (p,) = ds.ledger.patterns
+    assert abs(p.realized_support - p.target_support) <= 0.001
+
+
+def test_gzip_spmf_is_read(tmp_path):
+    text = "1 -1 2 3 -1 -2\n4 -1 -2\n"
+    (tmp_path / "a.seq").write_text(text)
+    (tmp_path / "a.seq.gz").write_bytes(gzip.compress(text.encode()))
+    plain, packed = read_spmf(tmp_path / "a.seq"), read_spmf(tmp_path / "a.seq.gz")
+    for name in ("seq_off", "set_off", "items"):
+        assert np.array_equal(getattr(plain, name), getattr(packed, name))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import tempfile
 import threading
 import weakref
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -227,12 +229,17 @@ def _rebased(offsets: np.ndarray) -> pa.Array:
 
 
 def read_spmf(path: Path) -> SequenceData:
-    """Read an SPMF sequence file (timestamps, if any, are skipped); a malformed line raises
-    :class:`InputError` naming it."""
+    """Read an SPMF sequence file (gzip allowed; timestamps, if any, are skipped); a
+    malformed line raises :class:`InputError` naming it."""
     try:
         raw = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
         raise InputError.one(str(path), "", f"cannot read: {exc}") from None
+    if raw[:2].tobytes() == b"\x1f\x8b":
+        try:
+            raw = np.frombuffer(gzip.decompress(raw.tobytes()), np.uint8)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError.one(str(path), "", f"not a readable gzip file: {exc}") from None
     error, line, seq_off, set_off, items = k.parse_spmf(raw)
     if error:
         text = bytes(raw).split(b"\n")[line - 1].decode("utf-8", "replace").strip()

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from medmgen.errors import InputError, Problem
 from medmgen.interfaces import BlockContext
 from medmgen.seeds import DATA, PLAN, state_words
 from medmgen_sequence import _kernels as k
@@ -96,7 +97,34 @@ def plan_patterns(block: SequenceBlock, ctx: BlockContext) -> list[SequentialPat
         out.append(SequentialPattern(id=f"{ctx.block}/sequential_pattern/{len(out)}", block=ctx.block,
                                      sequence=seq, min_gap=r.min_gap, max_gap=r.max_gap, max_window=r.max_window,
                                      target_support=support))
+    if any(p.max_window is not None for p in out):
+        _check_windows(block, out, ctx)
     return out
+
+
+def _check_windows(block: SequenceBlock, patterns: Sequence[SequentialPattern], ctx: BlockContext) -> None:
+    """A pattern with ``max_window`` goes only to sequences whose (seeded) times can hold it
+    there: each segment's target must fit in those, else one input error per pattern."""
+    lengths = k.draw_counts(_key(ctx, 0), 0, block.records, 0, count_cdf(block.itemsets))
+    tkey, *times = time_args(block, ctx)
+    explicit = len(block.sequential_patterns)
+    problems = []
+    for j, p in enumerate(patterns):
+        if p.max_window is None:
+            continue
+        allowed = k.window_feasible(tkey, lengths, len(p.sequence), p.min_gap, p.max_window, *times)
+        for lo, hi, sup in schedule(block, j, p.target_support):
+            room = int(allowed[lo:hi].sum())
+            if round(sup * (hi - lo)) > room:
+                key = f"sequential_patterns[{j}]" if j < explicit else "random_sequential_patterns"
+                problems.append(Problem(
+                    f"blocks.{ctx.block}.{key}.max_window",
+                    f"the timestamps let only {room} of {hi - lo} sequences hold {p.id} within max_window",
+                    f"support <= {room / (hi - lo):.4g} (records {lo}..{hi - 1}) or a larger max_window",
+                    f"support {sup:g}"))
+                break
+    if problems:
+        raise InputError(ctx.source, problems)
 
 
 def schedule(block: SequenceBlock, j: int, support: float | None = None) -> list[tuple[int, int, float]]:

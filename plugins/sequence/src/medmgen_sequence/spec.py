@@ -66,11 +66,11 @@ class Timestamps:
                         "interval (a discrete Poisson process); 'bursty': bursts of mean burst itemsets one "
                         "time unit apart, separated by geometric pauses of mean pause.",
                         choices=("none", "regular", "poisson", "bursty"))
-    interval: int = setting(1, doc="Gap between itemsets (regular) or its mean (poisson).", ge=1)
-    burst: float = setting(4.0, doc="Mean itemsets per burst (bursty).", ge=1)
-    pause: int = setting(100, doc="Mean time between bursts (bursty).", ge=1)
+    interval: int = setting(1, doc="Gap between itemsets (regular) or its mean (poisson).", ge=1, le=10**9)
+    burst: float = setting(4.0, doc="Mean itemsets per burst (bursty).", ge=1, le=10**6)
+    pause: int = setting(100, doc="Mean time between bursts (bursty).", ge=1, le=10**9)
     arrival: int = setting(0, doc="Mean time between the starts of consecutive sequences (geometric gaps, so "
-                           "record order is time order); 0: every sequence starts at time 0.", ge=0)
+                           "record order is time order); 0: every sequence starts at time 0.", ge=0, le=10**9)
 
     def fastest(self) -> int:
         """The smallest possible gap between consecutive itemsets."""
@@ -126,7 +126,8 @@ class SequenceBlock(BlockSpec):
     records: int | None = setting(None, doc="Number of sequences (default 1000, or the source file's count).",
                                   ge=1, lt=2**31)
     items: int | None = setting(None, doc="Alphabet size; item ids are 1..items (default 1000, or the source "
-                                "file's largest id).", ge=1, lt=2**31)
+                                "file's largest id; at most 10,000,000: popularity tables hold one entry an id).", ge=1,
+                                le=10_000_000)
     source: str | None = setting(None, path=True,
                                  doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
                                      "items per itemset and item popularity replace itemsets, itemset_size and "
