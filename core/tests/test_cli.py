@@ -83,6 +83,18 @@ def test_reproduce_identical_then_differs(tmp_path, toy_spec):
     assert differs.returncode == 1 and "data/flags.parquet: sha256 differs" in differs.stdout
 
 
+def test_reproduce_and_evaluate_check_the_package_against_its_manifest(tmp_path, toy_spec):
+    assert run_cli("-q", "generate", str(toy_spec), "-o", str(tmp_path / "a")).returncode == 0
+    with (tmp_path / "a" / "data" / "flags.txt").open("a") as f:
+        f.write("1 2 3\n")  # a damaged copy: regenerating gives the manifest's bytes, not these
+    damaged = run_cli("reproduce", str(tmp_path / "a"), "-o", str(tmp_path / "b"))
+    assert damaged.returncode == 1
+    assert "data/flags.txt: sha256 differs from manifest.json" in damaged.stdout
+    (tmp_path / "a" / "data" / "flags.parquet").unlink()
+    gone = run_cli("evaluate", str(tmp_path / "a"))
+    assert gone.returncode == 2 and "data/flags.parquet: listed in manifest.json, missing" in gone.stderr
+
+
 def test_evaluate_reruns_evaluators(tmp_path, toy_spec):
     run_cli("generate", str(toy_spec), "-o", str(tmp_path / "a"))
     out = run_cli("evaluate", str(tmp_path / "a"), "--json")
@@ -135,3 +147,18 @@ def test_plugin_failure_exit_2_without_traceback_unless_debug(tmp_path, toy_spec
 def test_no_command_prints_help():
     out = run_cli()
     assert out.returncode == 2 and "generate" in out.stdout
+
+
+def test_output_may_be_the_empty_cwd_and_force_replaces_only_packages(tmp_path, toy_spec):
+    here = tmp_path / "here"
+    here.mkdir()
+    out = run_cli("-q", "generate", str(toy_spec), "-o", ".", cwd=here)
+    assert out.returncode == 0, out.stderr
+    assert (here / "manifest.json").is_file() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    assert run_cli("-q", "generate", str(toy_spec), "-o", str(here), "--force").returncode == 0  # a package: replaced
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    refused = run_cli("generate", str(toy_spec), "-o", str(mine), "--force")
+    assert refused.returncode == 2 and "no manifest.json" in refused.stderr
+    assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and not list(tmp_path.glob(".mine*"))

@@ -7,6 +7,7 @@ from attrs import evolve, frozen
 from toy_plugin import Rate
 
 from medmgen.feedback import Controller
+from medmgen.interfaces import Threshold
 from medmgen.ledger import Pattern, status_for
 
 
@@ -71,3 +72,13 @@ def test_the_status_is_the_worst_over_every_planted_quantity(confidence, support
     p = TwoQuantities(id="x", block="b", target_confidence=0.5, target_support=0.1, realized_confidence=confidence,
                       realized_support=support)
     assert status_for(p, {"support": 0.001, "confidence": 0.01}) == status
+
+
+def test_a_deviation_equal_to_the_tolerance_up_to_rounding_holds():
+    """0.05 - 0.049 is 0.0010000000000000009 in floating point: exactly the tolerance, so kept."""
+    p = TwoQuantities(id="x", block="b", target_confidence=0.5, target_support=0.05, realized_confidence=0.5,
+                      realized_support=0.049)
+    assert status_for(p, {"support": 0.001, "confidence": 0.01}) == "kept"
+    assert status_for(evolve(p, realized_support=0.0489), {"support": 0.001}) == "weakened"
+    limit = Threshold(name="max_support_deviation", metric="spec_error.max_support_deviation", default=0.001)
+    assert limit.holds(0.05 - 0.049, 0.001) and not limit.holds(0.0011, 0.001)

@@ -194,15 +194,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from medmgen.block_tables import LazyTables, ParquetParts
     from medmgen.dataset import load
-    from medmgen.errors import InputError
+    from medmgen.errors import InputError, Problem
     from medmgen.interfaces import Evaluation
-    from medmgen.package import block_files
+    from medmgen.package import block_files, read_json, verify_package
     from medmgen.pipeline import check_thresholds, evaluate_all
 
     reg = _registry(args)
     if args.against is not None and not args.against.exists():
         raise InputError.one(str(args.against), "", "file not found")
     ds = load(args.directory, registry=reg)
+    missing = [d for d in verify_package(args.directory, read_json(args.directory / "manifest.json"), hashes=False)
+               if d.endswith("missing")]
+    if missing:
+        raise InputError(str(args.directory), [Problem(d.split(":")[0], "listed in manifest.json, missing",
+                                                       "the package's files", "no such file") for d in missing])
     tables = LazyTables({b: ParquetParts(files) for b, files in block_files(args.directory).items()})
     metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against))
     checks = check_thresholds(ds.spec, reg, metrics)
@@ -222,10 +227,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from medmgen.dataset import generate
-    from medmgen.package import compare_manifests, read_json, spec_dir_of
+    from medmgen.package import compare_manifests, read_json, spec_dir_of, verify_package
 
     reg = _registry(args)
     original = read_json(args.directory / "manifest.json")
+    damaged = verify_package(args.directory, original)
     generate(args.directory / "spec.toml", out=args.out, registry=reg, force=args.force,
              base_dir=spec_dir_of(args.directory))
     new = read_json(args.out / "manifest.json")
@@ -236,8 +242,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     notes = [f"{k}: {original.get(k)} -> {new.get(k)}" for k in ("medmgen", "numpy", "numba", "pyarrow")
              if original.get(k) != new.get(k)]
     diffs = compare_manifests(original, new)
-    if diffs:
-        _say(args, f"reproduction differs in {len(diffs)} file(s):", *(f"  {d}" for d in diffs))
+    if damaged:
+        _say(args, f"{args.directory} no longer matches its own manifest.json:", *(f"  {d}" for d in damaged))
+    if diffs or damaged:
+        if diffs:
+            _say(args, f"reproduction differs in {len(diffs)} file(s):", *(f"  {d}" for d in diffs))
         if notes:
             _say(args, "versions changed:", *(f"  {n}" for n in notes))
         return EXIT_THRESHOLDS

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medmgen import ledger as ledger_mod
-from medmgen.package import block_files, read_json, spec_dir_of, write_package
+from medmgen.package import block_files, check_output, read_json, spec_dir_of, write_package
 from medmgen.pipeline import RunResult, run
 from medmgen.plugins import Registry, load_registry
 from medmgen.progress import Progress
@@ -81,6 +81,8 @@ def generate(
     registry = registry or load_registry()
     parsed = load_spec(spec, registry, overrides=overrides, seed=seed,
                        base_dir=Path(base_dir) if base_dir is not None else None)
+    if out is not None:
+        check_output(Path(out), force)
     result = run(parsed, registry, workers=workers, progress=progress)
     return _from_result(result, registry, out, force)
 

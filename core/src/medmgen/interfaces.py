@@ -8,6 +8,7 @@ states its name and what it handles as class attributes, so registries and the
 from __future__ import annotations
 
 import abc
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -220,7 +221,11 @@ class Threshold:
     feedback: bool = False
 
     def holds(self, value: float | None, limit: float) -> bool:
+        """Whether ``value`` meets ``limit``; a value equal to it up to float rounding does
+        (``0.05 - 0.049`` is ``0.0010000000000000009``, a deviation of exactly 0.001)."""
         if value is None:
+            return True
+        if math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12):
             return True
         return value <= limit if self.op == "<=" else value >= limit
 

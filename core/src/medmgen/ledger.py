@@ -7,6 +7,7 @@ their kinds through the ``medmgen_ledger_kinds`` hook. ``ledger.json`` is versio
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -187,7 +188,8 @@ def status_for(p: Pattern, tolerances: Mapping[str, float]) -> str:
         return p.status
     if any(r <= 0.0 < t for _, t, r in judged):
         return "destroyed"
-    if any(q in tolerances and t - r > tolerances[q] for q, t, r in judged):
+    if any(q in tolerances and t - r > tolerances[q] and not math.isclose(t - r, tolerances[q], rel_tol=1e-9,
+                                                                          abs_tol=1e-12) for q, t, r in judged):
         return "weakened"
     return "kept"
 

@@ -84,13 +84,32 @@ def _version(dist: str) -> str | None:
         return None
 
 
+def check_output(target: Path, force: bool = False) -> Path:
+    """``target`` made absolute, if :func:`atomic_dir` may write there; else an input error
+    (checked before generating too, so a bad ``-o`` fails at once)."""
+    target = Path(target).resolve()
+    if target.exists():
+        if not target.is_dir():
+            raise InputError.one(str(target), "", "output path exists and is not a directory",
+                                 "a new or empty directory, or a package to replace with --force", "a file")
+        entries = list(target.iterdir())
+        if entries and not (force and (target / "manifest.json").is_file()):
+            expected = ("a new or empty directory (or --force)" if not force else
+                        "a new or empty directory, or a dataset package (--force replaces only those)")
+            raise InputError.one(str(target), "", "output directory exists and is not empty", expected,
+                                 f"{len(entries)} entries" + ("" if not force else ", no manifest.json"))
+    return target
+
+
 @contextmanager
 def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a fresh temporary directory that becomes ``target`` only on success."""
-    target = Path(target)
-    if target.exists() and not force and (not target.is_dir() or any(target.iterdir())):
-        raise InputError.one(str(target), "", "output directory exists and is not empty",
-                             "a new or empty directory (or --force)", str(target))
+    """Yield a fresh temporary directory that becomes ``target`` only on success.
+
+    ``target`` may be missing or an empty directory; with ``force`` it may also be a
+    dataset package (it has a ``manifest.json``), which is replaced. Anything else is
+    refused: ``force`` never deletes files that are not a package.
+    """
+    target = check_output(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     umask = os.umask(0)
@@ -101,7 +120,11 @@ def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if target.exists():
+    if target.is_dir() and not any(target.iterdir()):  # keep the directory (it may be the cwd): move into it
+        for entry in tmp.iterdir():
+            os.rename(entry, target / entry.name)
+        tmp.rmdir()
+    elif target.exists():
         trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.rename(target, trash / "old")
         os.rename(tmp, target)
@@ -208,6 +231,20 @@ def compare_manifests(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
         elif fa[rel].get("sha256") != fb[rel].get("sha256"):
             diffs.append(f"{rel}: sha256 differs")
     return diffs
+
+
+def verify_package(directory: Path, manifest: Mapping[str, Any], *, hashes: bool = True) -> list[str]:
+    """How a package's files differ from its own manifest: missing, changed (sha256, with
+    ``hashes``) or not listed."""
+    listed = manifest.get("files", {})
+    present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != "manifest.json"}
+    out = [f"{rel}: listed in manifest.json, missing" for rel in sorted(set(listed) - present)]
+    out += [f"{rel}: not listed in manifest.json" for rel in sorted(present - set(listed))]
+    if hashes:
+        for rel in sorted(set(listed) & present):
+            if file_digest(directory, rel)["sha256"] != listed[rel].get("sha256"):
+                out.append(f"{rel}: sha256 differs from manifest.json")
+    return out
 
 
 def block_files(directory: Path) -> dict[str, dict[str, Path]]:
