@@ -162,3 +162,13 @@ def test_output_may_be_the_empty_cwd_and_force_replaces_only_packages(tmp_path, 
     refused = run_cli("generate", str(toy_spec), "-o", str(mine), "--force")
     assert refused.returncode == 2 and "no manifest.json" in refused.stderr
     assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and not list(tmp_path.glob(".mine*"))
+
+
+def test_validate_reports_every_blocks_planning_problem_at_once(tmp_path):
+    spec = tmp_path / "two.toml"
+    spec.write_text('[blocks.a]\nmodality = "transaction"\nsource = "none.dat"\n'
+                    '[blocks.b]\nmodality = "sequence"\nsource = "none.seq"\n')
+    out = run_cli("validate", str(spec))
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert [line.split(": ")[0] for line in lines] == [f"{spec}:blocks.a.source", f"{spec}:blocks.b.source"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from attrs import frozen
 
@@ -45,6 +45,15 @@ class InputError(MedmgenError):
     def one(cls, source: str, path: str, message: str, expected: str | None = None, got: object = None
             ) -> InputError:
         return cls(source, [Problem(path, message, expected, got)])
+
+    @classmethod
+    def combine(cls, errors: Sequence[InputError]) -> InputError:
+        """Several errors (from different files) as one; each line still names its own file."""
+        if len(errors) == 1:
+            return errors[0]
+        out = cls(errors[0].source, [p for e in errors for p in e.problems])
+        out.args = ("\n".join(str(e) for e in errors),)
+        return out
 
 
 class PluginError(MedmgenError):

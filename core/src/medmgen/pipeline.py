@@ -149,14 +149,20 @@ def plan_all(spec: Spec, registry: Registry, *, workers: int = 1, progress: Prog
     checked): what ``medmgen validate`` runs after parsing, and the first step of :func:`run`."""
     gens: dict[str, Generator] = {}
     plans: dict[str, list[Pattern]] = {}
+    errors: list[InputError] = []
     for name, block in spec.blocks.items():
         cls = registry.generator(block.modality, block.generator)
         assert cls is not None
         gens[name] = cls()
         ctx = BlockContext(block=name, root_seed=spec.dataset.seed, spec_dir=spec.directory, source=spec.source,
                            workers=workers, progress=progress or NullProgress())
-        with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
-            plans[name] = list(gens[name].plan(block, ctx))
+        try:  # every block's problems (a missing source here, a bad pattern there) at once
+            with _plugin_call(f"generator {cls.modality}/{cls.name} planning block {name!r}"):
+                plans[name] = list(gens[name].plan(block, ctx))
+        except InputError as exc:
+            errors.append(exc)
+    if errors:
+        raise InputError.combine(errors)
     _check_unique_ids([p for plan in plans.values() for p in plan], spec.source)
     return gens, plans
 
