@@ -172,3 +172,16 @@ def test_validate_reports_every_blocks_planning_problem_at_once(tmp_path):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert [line.split(": ")[0] for line in lines] == [f"{spec}:blocks.a.source", f"{spec}:blocks.b.source"]
+
+
+def test_compare_keeps_a_blocks_generator_when_the_named_one_does_not_fit_it(tmp_path):
+    """``independent`` is the SPMF-style baseline for transactions but a fitting model for tables
+    (it needs a source): the tabular block keeps ``planted``, the transaction block switches."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[dataset]\nseed = 1\n[blocks.shop]\nmodality = "transaction"\nrecords = 2000\nitems = 100\n'
+                    '[[blocks.shop.itemsets]]\nitems = [2, 9]\nsupport = 0.05\n'
+                    '[blocks.people]\nmodality = "tabular"\ngenerator = "planted"\nrecords = 300\nnumeric = 3\n')
+    out = run_cli("-q", "compare", str(spec), "--generators", "planted,independent", "-o", str(tmp_path / "cmp"))
+    assert out.returncode == 0, out.stderr
+    written = (tmp_path / "cmp" / "independent" / "spec.toml").read_text()
+    assert written.count('generator = "independent"') == 1 and written.count('generator = "planted"') == 1

@@ -41,7 +41,11 @@ def compare(
     force: bool = False,
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``spec_path`` once per generator name; write packages and the comparison into ``out``."""
+    """Run ``spec_path`` once per generator name; write packages and the comparison into ``out``.
+
+    A generator name applies to every block whose modality has it and whose keys it accepts;
+    other blocks keep their own generator.
+    """
     raw = read_toml(Path(spec_path))
     blocks = raw.get("blocks", {}) if isinstance(raw.get("blocks"), dict) else {}
     problems = []
@@ -52,7 +56,8 @@ def compare(
         variant["blocks"] = {}
         for name, block in blocks.items():
             block = dict(block) if isinstance(block, dict) else block
-            if isinstance(block, dict) and g in registry.generator_names(str(block.get("modality"))):
+            if isinstance(block, dict) and g in registry.generator_names(str(block.get("modality"))) \
+                    and _fits(registry, name, block | {"generator": g}):
                 block["generator"] = g
                 changed += 1
             variant["blocks"][name] = block
@@ -79,6 +84,17 @@ def compare(
             rows.append(row)
         _write_tables(tmp, rows)
     return rows
+
+
+def _fits(registry: Registry, name: str, block: dict[str, Any]) -> bool:
+    """Do the block's keys make a valid block for its (changed) generator? A generator of the
+    same name may be another kind of model in another modality (tabular ``independent`` fits a
+    source): such a block keeps its own generator."""
+    try:
+        load_spec({"blocks": {name: block}}, registry, source="compare")
+    except InputError:
+        return False
+    return True
 
 
 def _columns(rows: list[dict[str, Any]]) -> list[str]:
