@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import pyarrow.parquet as pq
 from coretest import TOY_SPEC, run_cli, write
+
+from medmgen.plugins import load_registry
+from medmgen.spec import load_spec
 
 
 def test_validate_ok_and_invalid(tmp_path, toy_spec):
@@ -185,3 +190,19 @@ def test_compare_keeps_a_blocks_generator_when_the_named_one_does_not_fit_it(tmp
     assert out.returncode == 0, out.stderr
     written = (tmp_path / "cmp" / "independent" / "spec.toml").read_text()
     assert written.count('generator = "independent"') == 1 and written.count('generator = "planted"') == 1
+
+
+def test_every_examples_resolved_spec_validates_against_the_schema():
+    """`medmgen schema` checked by an independent validator on real resolved specs (defaults
+    filled in: list fields with choices, such as graph `export = []`, included)."""
+    schema = json.loads(run_cli("schema").stdout)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    registry = load_registry()
+    examples = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.toml"))
+    assert len(examples) >= 5
+    for path in examples:
+        resolved = load_spec(path, registry).to_dict()
+        assert not [e.message for e in validator.iter_errors(resolved)], path.name
+    graph = {"blocks": {"net": {"modality": "graph", "nodes": 100, "export": ["graphml"]}}}
+    assert not list(validator.iter_errors(load_spec(graph, registry).to_dict()))
+    assert list(validator.iter_errors({"blocks": {"net": {"modality": "graph", "nodes": 100, "export": ["pdf"]}}}))

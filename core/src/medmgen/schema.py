@@ -54,12 +54,12 @@ def class_schema(cls: type) -> dict[str, Any]:
         m = meta(f)
         if m.get("doc"):
             s["description"] = m["doc"]
+        target = s["items"] if s.get("type") == "array" and isinstance(s.get("items"), dict) else s
         for key, js in (("ge", "minimum"), ("gt", "exclusiveMinimum"), ("le", "maximum"), ("lt", "exclusiveMaximum")):
             if m.get(key) is not None:
-                target = s["items"] if s.get("type") == "array" and isinstance(s.get("items"), dict) else s
-                target[js] = m[key]
+                target[js] = m[key]  # bounds and choices apply to each element of a list
         if m.get("choices"):
-            s["enum"] = list(m["choices"])
+            target["enum"] = list(m["choices"])
         if f.default is attrs.NOTHING:
             required.append(f.name)
         elif not isinstance(f.default, attrs.Factory) and f.default is not None:
