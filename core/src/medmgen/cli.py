@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 import warnings
@@ -291,6 +292,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if not args.source.exists():
         raise InputError.one(str(args.source), "", "file not found")
     block = gen.fit_block(args.source)
+    if isinstance(block.get("source"), str) and not Path(block["source"]).is_absolute():
+        here = (args.out.parent if args.out else Path.cwd()).resolve()  # source resolves against the spec's dir
+        block["source"] = os.path.relpath(Path(block["source"]).resolve(), here)
     spec = {"dataset": {"name": args.name, "seed": 0}, "blocks": {args.name: block}}
     text = tomli_w.dumps(spec)
     if args.out:

@@ -15,7 +15,9 @@ from sklearn.metrics import roc_auc_score
 
 import medmgen
 import medmgen.builtins
+import medmgen.errors
 import medmgen_tabular.plugin
+from medmgen.cli import main
 from medmgen.plugins import load_registry
 
 ADULT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "adult" / "adult.csv.gz"
@@ -175,3 +177,21 @@ def test_column_types_and_degenerate_tables_keep_their_schema(tmp_path, registry
         real = set(table.column(name).to_pylist())
         if case != "only_id":
             assert set(out.column(name).to_pylist()) <= real
+
+
+def test_a_one_row_source_is_one_input_error(tmp_path, registry):
+    (tmp_path / "one.csv").write_text("a,b\n1,2\n")
+    spec = {"blocks": {"t": {"modality": "tabular", "source": str(tmp_path / "one.csv")}}}
+    with pytest.raises(medmgen.errors.InputError, match="too few rows to fit") as err:
+        medmgen.generate(spec, registry=registry, out=tmp_path / "never")
+    assert err.value.problems[0].got == "1 rows" and not (tmp_path / "never").exists()
+
+
+def test_fit_writes_the_source_relative_to_the_spec_it_writes(tmp_path, monkeypatch):
+    rows = "\n".join(f"{i % 7},{'xyz'[i % 3]}" for i in range(200))
+    (tmp_path / "src.csv").write_text("a,b\n" + rows + "\n")
+    (tmp_path / "specs").mkdir()
+    monkeypatch.chdir(tmp_path)
+    assert main(["-q", "fit", "tabular", "src.csv", "-o", "specs/fitted.toml"]) == 0
+    assert 'source = "../src.csv"' in (tmp_path / "specs" / "fitted.toml").read_text()
+    assert main(["-q", "validate", "specs/fitted.toml"]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from medmgen import hookimpl
+from medmgen_sequence.comparison import RealFit
 from medmgen_sequence.generator import IndependentSequences, PlantedSequences
 from medmgen_sequence.intended import IntendedFit
 from medmgen_sequence.kinds import SequentialPattern
@@ -20,4 +21,4 @@ def medmgen_ledger_kinds() -> list:
 
 @hookimpl
 def medmgen_evaluators() -> list:
-    return [IntendedFit]
+    return [IntendedFit, RealFit]

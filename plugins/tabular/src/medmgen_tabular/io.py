@@ -36,9 +36,9 @@ def read_table(path: Path) -> pa.Table:
         raise
     except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         raise InputError.one(source, "", f"cannot read: {str(exc).splitlines()[0]}") from None
-    if table.num_rows == 0 or table.num_columns == 0:
-        raise InputError.one(source, "", "the table is empty", "a header and at least one row",
-                             f"{table.num_rows} rows")
+    if table.num_rows < 2 or table.num_columns == 0:  # a model needs two rows to see any variation
+        raise InputError.one(source, "", "the table is empty" if table.num_rows == 0 else "too few rows to fit",
+                             "a header and at least 2 rows", f"{table.num_rows} rows")
     return table
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -337,30 +337,55 @@ def compare_files(real: str | Path, synthetic: str | Path,
     return compare(Transactions.read(real), Transactions.read(synthetic), supports)
 
 
-class RealFit(Evaluator):
-    """``medmgen evaluate DIR --against REAL.dat``: each transaction block against the real database.
+def reference(evaluation: Evaluation, block: Any) -> Path | None:
+    """The real file a transaction block is compared with: ``--against`` (unless a table), else its ``source``."""
+    against = evaluation.against
+    if against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES:
+        return Path(against)
+    if getattr(block, "source", None):
+        path = Path(block.source).expanduser()
+        return path if path.is_absolute() else Path(evaluation.spec.directory) / path
+    return None
 
-    Applies when the package has a transaction block and the file is not a table
-    (``.csv``, ``.tsv``, ``.parquet``, ``.json``: those are other modalities' references).
+
+def _blocks(evaluation: Evaluation) -> Iterator[tuple[str, Path]]:
+    """``(block, real file)`` of every transaction block with data and something to compare with."""
+    for name, block in evaluation.spec.blocks.items():
+        tables = evaluation.tables.get(name)
+        if getattr(block, "modality", None) != "transaction" or tables is None or "" not in tables:
+            continue
+        path = reference(evaluation, block)
+        if path is not None:
+            yield name, path
+
+
+class RealFit(Evaluator):
+    """Each transaction block against its ``source`` file, or every one against ``--against REAL.dat``.
+
+    ``--against`` (when not a table: ``.csv``, ``.tsv``, ``.parquet``, ``.json`` are other
+    modalities' references) stands for every transaction block; otherwise a block with a
+    ``source`` is compared with that file (relative to the spec's directory, as the
+    generator reads it). Blocks with neither are skipped.
     """
 
     name = "transaction_fit"
 
     def applies(self, evaluation: Evaluation) -> bool:
-        against = evaluation.against
-        return against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES and any(
-            getattr(b, "modality", None) == "transaction" for b in evaluation.spec.blocks.values())
+        return bool(evaluation.tables) and next(_blocks(evaluation), None) is not None
 
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
-        assert evaluation.against is not None
-        real = Transactions.read(evaluation.against)
+        real: dict[Path, Transactions] = {}
         out: dict[str, Any] = {}
-        for name, block in evaluation.spec.blocks.items():
-            tables = evaluation.tables.get(name)
-            if block.modality != "transaction" or tables is None or "" not in tables:
-                continue
+        for name, path in _blocks(evaluation):
+            if path not in real:
+                if not path.is_file():
+                    where = "--against" if path == evaluation.against else f"blocks.{name}.source"
+                    raise InputError.one(str(path), "", f"the real file to compare block {name!r} with is not "
+                                         f"found ({where})")
+                real[path] = Transactions.read(path)
+            tables = evaluation.tables[name]
             synthetic = Transactions.from_arrow(b.column(0) for b in tables.batches("", ["items"]))
-            result = compare(real, synthetic)
+            result = compare(real[path], synthetic)
             out[f"{name}.item_tvd"] = result["item_tvd"]
             out[f"{name}.length_tvd"] = result["length_tvd"]
             for row in result["frequent_itemsets"]:

@@ -1,0 +1,179 @@
+"""Real against synthetic: a sequence block compared with the SPMF file it imitates.
+
+The real file is the block's ``source`` (relative to the spec's directory), or the file of
+``medmgen evaluate DIR --against REAL`` (which then stands for every sequence block). Per
+block, as total variation distances (TVD) between the two normalised histograms:
+
+- ``itemsets_tvd``: itemsets per sequence; ``itemset_size_tvd``: items per itemset;
+  ``item_tvd``: item occurrences by id (the counts a fit learns its popularity from);
+- ``frequent_2sequences@<s>.real`` / ``.synthetic``: how many 2-sequences ``<{a}, {b}>``
+  (``a`` in an earlier itemset than ``b``; ``a == b`` counts when the item recurs) are
+  held by at least a fraction ``s`` of each database's own sequences.
+
+Both sides are counted with the plugin's kernels (``item_supports``, ``pair_supports``);
+the synthetic block is read a batch at a time, twice (histograms and item supports, then
+pair supports, tile by tile when many items are frequent), so memory stays bounded by a
+batch and a tile of pair counters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numba
+import numpy as np
+import pyarrow as pa
+from attrs import frozen
+
+from medmgen.errors import InputError
+from medmgen.interfaces import Evaluation, Evaluator
+from medmgen_sequence import _kernels as k
+from medmgen_sequence.intended import tvd
+from medmgen_sequence.io import read_spmf
+from medmgen_sequence.mining import TILE_CELLS
+
+DEFAULT_SUPPORTS = (0.05, 0.02, 0.01, 0.005)
+_TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".json"}
+
+Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # seq_off -> set_off -> items, offsets from 0
+
+
+@frozen(kw_only=True)
+class Profile:
+    """One database's histograms (index = count or id) and frequent 2-sequences per support level."""
+
+    records: int
+    itemsets: np.ndarray
+    itemset_size: np.ndarray
+    items: np.ndarray
+    supports: tuple[float, ...]
+    frequent_pairs: tuple[int, ...]
+
+
+def _grow_add(total: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """``total + part`` over the longer of the two lengths."""
+    if part.size > total.size:
+        total, part = part.copy(), total
+    total[: part.size] += part
+    return total
+
+
+def batch_chunk(batch: pa.RecordBatch) -> Chunk:
+    """A batch's ``itemsets`` column (``list<list<int32>>``) as CSR arrays rebased to 0."""
+    column = batch.column(0)
+    seq_off = np.asarray(column.offsets, dtype=np.int64)
+    sets = column.values.slice(int(seq_off[0]), int(seq_off[-1] - seq_off[0]))
+    set_off = np.asarray(sets.offsets, dtype=np.int64)
+    items = np.asarray(sets.values.slice(int(set_off[0]), int(set_off[-1] - set_off[0])))
+    return seq_off - seq_off[0], set_off - set_off[0], items
+
+
+def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = DEFAULT_SUPPORTS) -> Profile:
+    """Histograms and frequent 2-sequence counts of a database given as a re-iterable of chunks.
+
+    Support levels are fractions of this database's sequences: a 2-sequence is frequent
+    at ``s`` when at least ``ceil(s * records)`` sequences hold it.
+    """
+    lanes = numba.get_num_threads()
+    records = 0
+    seq_hist = np.zeros(1, np.int64)
+    set_hist = np.zeros(1, np.int64)
+    freq = np.zeros(1, np.int64)
+    isup = np.zeros(1, np.int64)
+    for seq_off, set_off, items in chunks():
+        if seq_off.size < 2:
+            continue
+        records += seq_off.size - 1
+        seq_hist = k.add_lengths(seq_off, seq_hist)
+        set_hist = k.add_lengths(set_off, set_hist)
+        if items.size:
+            freq = _grow_add(freq, np.bincount(items))
+            isup = _grow_add(isup, k.item_supports(seq_off, set_off, items, int(items.max()), lanes))
+    levels = tuple(supports)
+    needs = [max(1, math.ceil(s * records - 1e-9)) for s in levels]
+    counted = [0] * len(levels)
+    isup[0] = 0
+    frequent = np.flatnonzero(isup >= min(needs)) if needs and records else np.zeros(0, np.int64)
+    index = np.full(isup.size, -1, np.int64)
+    index[frequent] = np.arange(frequent.size)
+    rows = max(1, TILE_CELLS // max(1, frequent.size))
+    for lo in range(0, frequent.size, rows):
+        hi = min(frequent.size, lo + rows)
+        tile = np.zeros((hi - lo, frequent.size), np.int64)
+        for seq_off, set_off, items in chunks():
+            if seq_off.size >= 2:
+                tile += k.pair_supports(seq_off, set_off, items, index, lo, hi, frequent.size, lanes)
+        for j, need in enumerate(needs):
+            counted[j] += int(np.count_nonzero(tile >= need))
+    return Profile(records=records, itemsets=seq_hist, itemset_size=set_hist, items=freq,
+                   supports=levels, frequent_pairs=tuple(counted))
+
+
+def _mean(hist: np.ndarray) -> float | None:
+    total = int(hist.sum())
+    return float(np.dot(np.arange(hist.size), hist)) / total if total else None
+
+
+def compare(real: Profile, synthetic: Profile) -> dict[str, Any]:
+    """The metrics of one block (flat names, see the module doc) from the two profiles."""
+    out: dict[str, Any] = {
+        "itemsets_tvd": tvd(synthetic.itemsets.astype(np.float64), real.itemsets.astype(np.float64)),
+        "itemset_size_tvd": tvd(synthetic.itemset_size.astype(np.float64), real.itemset_size.astype(np.float64)),
+        "item_tvd": tvd(synthetic.items.astype(np.float64), real.items.astype(np.float64)),
+    }
+    for key, field in (("mean_itemsets", "itemsets"), ("mean_itemset_size", "itemset_size")):
+        out[f"{key}.real"] = _mean(getattr(real, field))
+        out[f"{key}.synthetic"] = _mean(getattr(synthetic, field))
+    for s, r, y in zip(real.supports, real.frequent_pairs, synthetic.frequent_pairs):
+        out[f"frequent_2sequences@{s:g}.real"] = r
+        out[f"frequent_2sequences@{s:g}.synthetic"] = y
+    return out
+
+
+def reference(evaluation: Evaluation, block: Any) -> Path | None:
+    """The real file a sequence block is compared with: ``--against`` (unless a table), else its ``source``."""
+    against = evaluation.against
+    if against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES:
+        return Path(against)
+    if getattr(block, "source", None):
+        path = Path(block.source).expanduser()
+        return path if path.is_absolute() else Path(evaluation.spec.directory) / path
+    return None
+
+
+def _blocks(evaluation: Evaluation) -> Iterator[tuple[str, Path]]:
+    for name, block in evaluation.spec.blocks.items():
+        tables = evaluation.tables.get(name)
+        if getattr(block, "modality", None) != "sequence" or tables is None or "" not in tables:
+            continue
+        path = reference(evaluation, block)
+        if path is not None:
+            yield name, path
+
+
+class RealFit(Evaluator):
+    """Each sequence block against its ``source`` file, or every one against ``--against REAL``."""
+
+    name = "sequence_fit"
+
+    def applies(self, evaluation: Evaluation) -> bool:
+        return bool(evaluation.tables) and next(_blocks(evaluation), None) is not None
+
+    def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
+        real: dict[Path, Profile] = {}
+        out: dict[str, Any] = {}
+        for name, path in _blocks(evaluation):
+            if path not in real:
+                if not path.is_file():
+                    where = "--against" if path == evaluation.against else f"blocks.{name}.source"
+                    raise InputError.one(str(path), "", f"the real file to compare block {name!r} with is not "
+                                         f"found ({where})")
+                data = read_spmf(path)
+                real[path] = profile(lambda d=data: [(d.seq_off, d.set_off, d.items)])
+            tables = evaluation.tables[name]
+            synthetic = profile(lambda t=tables: map(batch_chunk, t.batches("", ["itemsets"])))
+            out.update({f"{name}.{key}": value for key, value in compare(real[path], synthetic).items()})
+        return out
