@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,18 @@ def test_fit_writes_the_source_relative_to_the_spec_it_writes(tmp_path, monkeypa
     assert main(["-q", "fit", "tabular", "src.csv", "-o", "specs/fitted.toml"]) == 0
     assert 'source = "../src.csv"' in (tmp_path / "specs" / "fitted.toml").read_text()
     assert main(["-q", "validate", "specs/fitted.toml"]) == 0
+
+
+def test_evaluate_against_an_spmf_file_skips_the_tables_of_a_hybrid_package(tmp_path, capsys):
+    """--against names a transaction database: the tabular block is judged against nothing (it
+    has no source) instead of failing on an unknown table format, and the transaction block is."""
+    spec = {"dataset": {"seed": 1}, "blocks": {
+        "shop": {"modality": "transaction", "records": 2000, "items": 100,
+                 "itemsets": [{"items": [2, 9], "support": 0.05}]},
+        "people": {"modality": "tabular", "generator": "planted", "records": 300}}}
+    medmgen.generate(spec, out=tmp_path / "pkg")
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "pkg"), "--against", str(tmp_path / "pkg" / "data" / "shop.txt"),
+                 "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    assert metrics["transaction_fit"]["shop.item_tvd"] == 0.0

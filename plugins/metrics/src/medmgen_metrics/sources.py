@@ -11,12 +11,13 @@ SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
 
 def real_path(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real table a block is compared with: ``--against``, else the block's ``source`` key.
+    """The real table a block is compared with: ``--against`` when it is a table, else the
+    block's ``source`` key (an ``--against`` SPMF or edge-list file is another modality's).
 
     A relative ``source`` is resolved against the spec file's directory (for a package,
     the directory recorded in its manifest), whatever the working directory.
     """
-    if evaluation.against is not None:
+    if evaluation.against is not None and str(evaluation.against).lower().endswith(SUFFIXES):
         return Path(evaluation.against)
     source = getattr(block, "source", "")
     if not isinstance(source, str) or not source.lower().endswith(SUFFIXES):

@@ -3,6 +3,7 @@ and ``tabular_class_f1``."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 from medmgen.interfaces import Evaluation, Evaluator, Threshold
 from medmgen_tabular import fidelity, model
 from medmgen_tabular.generator import FIDELITY_BINS, read_cached
-from medmgen_tabular.io import encode
+from medmgen_tabular.io import TABLE_SUFFIXES, encode
 from medmgen_tabular.kinds import ClassF1, ClassShare
 
 
@@ -40,13 +41,13 @@ class TabularFidelity(Evaluator):
 
     def _blocks(self, evaluation: Evaluation) -> dict[str, Any]:
         return {name: b for name, b in evaluation.spec.blocks.items()
-                if b.modality == "tabular" and (getattr(b, "source", "") or evaluation.against)
+                if b.modality == "tabular" and (getattr(b, "source", "") or _table_against(evaluation))
                 and name in evaluation.tables}
 
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, block in self._blocks(evaluation).items():
-            source = evaluation.against or evaluation.spec.directory / block.source
+            source = _table_against(evaluation) or evaluation.spec.directory / block.source
             real_table = read_cached(source.resolve())
             synth = evaluation.tables[name]
             names = set(synth.schema().names)
@@ -115,3 +116,9 @@ class ClassF1Scores(Evaluator):
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         return {f"{p.block}.{p.column}={p.value}": p.realized_f1 for p in evaluation.ledger.patterns
                 if isinstance(p, ClassF1)}
+
+
+def _table_against(evaluation: Evaluation) -> Path | None:
+    """``--against`` when it is a table (an SPMF or edge-list file is another modality's)."""
+    against = evaluation.against
+    return Path(against) if against is not None and str(against).lower().endswith(TABLE_SUFFIXES) else None

@@ -19,6 +19,9 @@ from medmgen.errors import InputError
 ID_MIN_ROWS = 50
 
 
+TABLE_SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.bz2", ".csv.zst")
+
+
 def read_table(path: Path) -> pa.Table:
     """A CSV (optionally compressed) or Parquet file as an Arrow table; bad files raise :class:`InputError`."""
     source = str(path)
@@ -28,7 +31,7 @@ def read_table(path: Path) -> pa.Table:
     try:
         if name.endswith(".parquet"):
             table = pq.read_table(path)
-        elif name.endswith((".csv", ".csv.gz", ".csv.bz2", ".csv.zst")):
+        elif name.endswith(TABLE_SUFFIXES[1:]):
             table = _read_csv(path)
         else:
             raise InputError.one(source, "", "unknown table format", ".csv, .csv.gz or .parquet", path.suffix)

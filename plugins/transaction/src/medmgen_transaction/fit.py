@@ -5,7 +5,9 @@
 - :func:`fit_block`: that background plus the database's strongest co-occurrences
   (maximal frequent itemsets) as planted itemsets (``medmgen fit transaction FILE``).
 - :func:`compare`: item-frequency and length total variation distance, and the number
-  of frequent itemsets per support level, real against synthetic.
+  of frequent itemsets per support level, real against synthetic; the evaluator
+  ``transaction_fit`` (:class:`RealFit`) runs it for every block with a ``source`` or an
+  ``--against`` file.
 
 Databases that number items from 0 (FIMI's ``retail.dat``, ``T10I4D100K.dat``) are
 shifted to ids 1..items, everywhere in this module, so fitted specs use valid ids.
