@@ -206,3 +206,9 @@ def test_every_examples_resolved_spec_validates_against_the_schema():
     graph = {"blocks": {"net": {"modality": "graph", "nodes": 100, "export": ["graphml"]}}}
     assert not list(validator.iter_errors(load_spec(graph, registry).to_dict()))
     assert list(validator.iter_errors({"blocks": {"net": {"modality": "graph", "nodes": 100, "export": ["pdf"]}}}))
+
+
+def test_workers_below_one_is_bad_input(tmp_path, toy_spec):
+    out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "p"), "--workers", "-3")
+    assert out.returncode == 2 and "--workers: expected an integer >= 1, got '-3'" in out.stderr
+    assert not (tmp_path / "p").exists()

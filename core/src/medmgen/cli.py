@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, help="root seed (overrides dataset.seed)")
     s.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override one spec key by dotted path, e.g. --set dataset.seed=7")
-    s.add_argument("--workers", type=int, default=1, help="parallel workers (output does not depend on it)")
+    s.add_argument("--workers", type=_workers, default=1, help="parallel workers (output does not depend on it)")
     s.add_argument("--force", action="store_true", help="replace an existing output directory")
 
     s = sub.add_parser("evaluate", help="re-run the evaluators on a package")
@@ -78,6 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--out", type=Path, help="write the spec here (default: stdout)")
     s.add_argument("--name", default="fitted", help="block name in the written spec")
     return p
+
+
+def _workers(text: str) -> int:
+    """``--workers``: an integer >= 1 (argparse reports anything else, exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
