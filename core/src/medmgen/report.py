@@ -114,6 +114,11 @@ def summary_lines(result: Any, out: Any) -> list[str]:
     se = rep["metrics"].get("spec_error", {})
     lines.append(f"  ledger: {se.get('patterns', 0)} planted (kept {se.get('kept', 0)}, weakened "
                  f"{se.get('weakened', 0)}, destroyed {se.get('destroyed', 0)}), {se.get('accidental', 0)} accidental")
+    incomplete = [n for n, m in rep["metrics"].get("blocks", {}).items()
+                  if isinstance(m, dict) and m.get("accidental_search_complete") is False]
+    if incomplete:
+        lines.append(f"  accidental search incomplete in {', '.join(incomplete)} (see report.json: "
+                     "metrics.blocks.<block>.accidental_search_note)")
     lines.append(f"  feedback: {len(rep['iterations'])} iteration(s)")
     for c in rep["thresholds"]:
         if not c["measured"]:

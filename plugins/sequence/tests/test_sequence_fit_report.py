@@ -162,6 +162,8 @@ def test_generate_and_evaluate_report_the_source_comparison(package, tmp_path, c
     assert_metrics(report, want, "f.")
     assert want["frequent_2sequences@0.05.synthetic"] >= 1  # the planted <{2},{3}> at 20 %
     assert not any(key.startswith("g.") for key in report)  # no source, no --against: nothing to compare
+    html = (pkg / "report.html").read_text()
+    assert "f: frequent 2-sequences per support level" in html and "g: frequent 2-sequences" not in html
     monkeypatch.chdir(pkg / "data")  # the spec's directory, not the working one, locates the source
     capsys.readouterr()
     assert cli.main(["-q", "evaluate", str(pkg), "--json"]) == 0

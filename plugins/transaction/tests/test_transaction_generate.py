@@ -18,6 +18,7 @@ from mlxtend.frequent_patterns import fpgrowth
 from mlxtend.preprocessing import TransactionEncoder
 
 import medmgen
+from medmgen.cli import main
 from medmgen_transaction.kinds import Itemset, Rule
 
 
@@ -286,3 +287,16 @@ def test_a_block_of_planted_ids_only_has_no_background_distance(tmp_path: Path) 
     assert report["metrics"]["transaction_intended"]["item_tvd_unplanted"] is None
     assert read_txt(tmp_path / "p" / "data" / "pairs.txt") == [[1, 2]] * 200
     assert ds.passed
+
+
+def test_the_terminal_summary_says_when_the_accidental_search_gave_up(tmp_path: Path, capsys) -> None:
+    """6,000 ids at a 0.1% smallest target: more frequent ids than the miner takes on. The list
+    is empty because the search stopped, and the summary says so (not just "0 accidental")."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[dataset]\nseed = 1\n[blocks.k]\nmodality = "transaction"\nrecords = 20000\nitems = 6000\n'
+                    '[[blocks.k.itemsets]]\nitems = [1, 2]\nsupport = 0.001\n')
+    assert main(["generate", str(spec), "-o", str(tmp_path / "p")]) == 0
+    out = capsys.readouterr().out
+    assert "accidental search incomplete in k" in out
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
+    assert report["metrics"]["blocks"]["k"]["accidental_search_complete"] is False

@@ -19,7 +19,7 @@ batch and a tile of pair counters.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +177,28 @@ class RealFit(Evaluator):
             synthetic = profile(lambda t=tables: map(batch_chunk, t.batches("", ["itemsets"])))
             out.update({f"{name}.{key}": value for key, value in compare(real[path], synthetic).items()})
         return out
+
+    def figures(self, evaluation: Evaluation, metrics: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """Per compared block: frequent 2-sequences per support level, real beside synthetic (from the metrics)."""
+        blocks = sorted({key.split(".", 1)[0] for key in metrics})
+        return [(f"{name}: frequent 2-sequences per support level, real vs synthetic",
+                 _pair_bars(name, metrics)) for name in blocks]
+
+
+def _pair_bars(name: str, metrics: Mapping[str, Any]) -> str:
+    from medmgen.plots import figure, svg
+
+    levels = [f"{s:g}" for s in DEFAULT_SUPPORTS]
+    fig, axes = figure(figsize=(5, 3.2))
+    ax = axes[0][0]
+    x = np.arange(len(levels))
+    for shift, side, color in ((-0.2, "real", "#8c959f"), (0.2, "synthetic", "#1f6feb")):
+        values = [metrics.get(f"{name}.frequent_2sequences@{s}.{side}") or 0 for s in levels]
+        ax.bar(x + shift, values, width=0.4, color=color, label=side)
+        for i, v in enumerate(values):
+            ax.annotate(str(v), (x[i] + shift, v), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x, [f"{float(s):.1%}" for s in levels])
+    ax.set_xlabel("support (share of each file's sequences)")
+    ax.set_ylabel("frequent <{a}, {b}>")
+    ax.legend(fontsize=8)
+    return svg(fig)
