@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 from collections import Counter
@@ -203,3 +204,33 @@ def test_report_is_deterministic_across_workers(package, tmp_path) -> None:
     assert again.report["metrics"]["sequence_fit"] == first["metrics"]["sequence_fit"]
     for name in ("manifest.json", "data/f.txt", "data/f.parquet"):  # the manifest hashes report.json too
         assert (pkg / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_sequence_text_sniffs_the_first_data_line(tmp_path: Path) -> None:
+    from medmgen_sequence.comparison import sequence_text
+
+    (tmp_path / "s.seq").write_text("# comment -1\n\n<3> 1 2 -1 -2\n")
+    (tmp_path / "t.dat").write_text("% 1 -1 -2\n1 2 3\n4 -1\n")
+    (tmp_path / "s.seq.gz").write_bytes(gzip.compress(b"@NAME\n5 -1 6 -1 -2\n"))
+    assert sequence_text(tmp_path / "s.seq") and sequence_text(tmp_path / "s.seq.gz")
+    assert not sequence_text(tmp_path / "t.dat") and not sequence_text(tmp_path / "missing.seq")
+
+
+def test_a_hybrid_package_gives_against_to_the_modality_of_its_format(tmp_path: Path, capsys) -> None:
+    spec = {"dataset": {"seed": 3}, "blocks": {
+        "t": {"modality": "transaction", "records": 300, "items": 20},
+        "q": {"modality": "sequence", "records": 200, "items": 15}}}
+    medmgen.generate(spec, out=tmp_path / "pkg")
+    seqs = random_db(4, n=150)
+    (tmp_path / "real.seq.gz").write_bytes(gzip.compress("".join(spmf_line(s) for s in seqs).encode()))
+    (tmp_path / "real.dat").write_text("1 2 3\n2 5\n1 4 7\n" * 40)
+    capsys.readouterr()
+    assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--against", str(tmp_path / "real.seq.gz"),
+                     "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    assert "transaction_fit" not in metrics
+    assert_metrics(metrics["sequence_fit"], reference(seqs, parse(tmp_path / "pkg" / "data" / "q.txt")), "q.")
+    assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--against", str(tmp_path / "real.dat"),
+                     "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out)["metrics"]
+    assert "sequence_fit" not in metrics and "t.item_tvd" in metrics["transaction_fit"]

@@ -18,7 +18,9 @@ batch and a tile of pair counters.
 
 from __future__ import annotations
 
+import gzip
 import math
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -133,11 +135,39 @@ def compare(real: Profile, synthetic: Profile) -> dict[str, Any]:
     return out
 
 
+def sequence_text(path: Path) -> bool:
+    """Whether the file's first data line is SPMF sequence text (holds ``-1`` or ``-2``; gzip allowed)."""
+    try:
+        with Path(path).open("rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            head = gzip.GzipFile(fileobj=fh).read(1 << 16) if gz else fh.read(1 << 16)
+    except (OSError, EOFError, zlib.error):
+        return False
+    for line in head.splitlines():
+        tokens = line.split()
+        if tokens and tokens[0][:1] not in b"#%@":
+            return b"-1" in tokens or b"-2" in tokens
+    return False
+
+
+def against(evaluation: Evaluation) -> Path | None:
+    """The ``--against`` file when it is for sequence blocks: not a table (``.csv``, ``.tsv``,
+    ``.parquet``, ``.json``), and SPMF sequence text when the package also has transaction blocks
+    (a FIMI file is theirs)."""
+    path = evaluation.against
+    if path is None or set(Path(path).suffixes) & _TABLE_SUFFIXES:
+        return None
+    hybrid = any(getattr(b, "modality", None) == "transaction" for b in evaluation.spec.blocks.values())
+    return Path(path) if not hybrid or sequence_text(Path(path)) else None
+
+
 def reference(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real file a sequence block is compared with: ``--against`` (unless a table), else its ``source``."""
-    against = evaluation.against
-    if against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES:
-        return Path(against)
+    """The real file a sequence block is compared with: :func:`against`, else its ``source``
+    (relative to the spec's directory, as the generator reads it)."""
+    given = against(evaluation)
+    if given is not None:
+        return given
     if getattr(block, "source", None):
         path = Path(block.source).expanduser()
         return path if path.is_absolute() else Path(evaluation.spec.directory) / path

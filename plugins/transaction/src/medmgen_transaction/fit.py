@@ -15,9 +15,11 @@ shifted to ids 1..items, everywhere in this module, so fitted specs use valid id
 
 from __future__ import annotations
 
+import gzip
 import heapq
 import itertools
 import math
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -339,11 +341,40 @@ def compare_files(real: str | Path, synthetic: str | Path,
     return compare(Transactions.read(real), Transactions.read(synthetic), supports)
 
 
+def _sequence_text(path: Path) -> bool:
+    """Whether the file's first data line is SPMF sequence text (holds ``-1`` or ``-2``, which
+    FIMI never does; gzip allowed)."""
+    try:
+        with Path(path).open("rb") as fh:
+            gz = fh.read(2) == b"\x1f\x8b"
+            fh.seek(0)
+            head = gzip.GzipFile(fileobj=fh).read(1 << 16) if gz else fh.read(1 << 16)
+    except (OSError, EOFError, zlib.error):
+        return False
+    for line in head.splitlines():
+        tokens = line.split()
+        if tokens and tokens[0][:1] not in b"#%@":
+            return b"-1" in tokens or b"-2" in tokens
+    return False
+
+
+def against(evaluation: Evaluation) -> Path | None:
+    """The ``--against`` file when it is for transaction blocks: not a table (``.csv``, ``.tsv``,
+    ``.parquet``, ``.json``), and not SPMF sequence text when the package also has sequence blocks
+    (that file is theirs)."""
+    path = evaluation.against
+    if path is None or set(Path(path).suffixes) & _TABLE_SUFFIXES:
+        return None
+    hybrid = any(getattr(b, "modality", None) == "sequence" for b in evaluation.spec.blocks.values())
+    return Path(path) if not hybrid or not _sequence_text(Path(path)) else None
+
+
 def reference(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real file a transaction block is compared with: ``--against`` (unless a table), else its ``source``."""
-    against = evaluation.against
-    if against is not None and not set(Path(against).suffixes) & _TABLE_SUFFIXES:
-        return Path(against)
+    """The real file a transaction block is compared with: :func:`against`, else its ``source``
+    (relative to the spec's directory, as the generator reads it)."""
+    given = against(evaluation)
+    if given is not None:
+        return given
     if getattr(block, "source", None):
         path = Path(block.source).expanduser()
         return path if path.is_absolute() else Path(evaluation.spec.directory) / path
@@ -364,10 +395,10 @@ def _blocks(evaluation: Evaluation) -> Iterator[tuple[str, Path]]:
 class RealFit(Evaluator):
     """Each transaction block against its ``source`` file, or every one against ``--against REAL.dat``.
 
-    ``--against`` (when not a table: ``.csv``, ``.tsv``, ``.parquet``, ``.json`` are other
-    modalities' references) stands for every transaction block; otherwise a block with a
-    ``source`` is compared with that file (relative to the spec's directory, as the
-    generator reads it). Blocks with neither are skipped.
+    ``--against`` (see :func:`against`: tables and, beside sequence blocks, SPMF sequence
+    files are other modalities' references) stands for every transaction block; otherwise a
+    block with a ``source`` is compared with that file (relative to the spec's directory, as
+    the generator reads it). Blocks with neither are skipped.
     """
 
     name = "transaction_fit"
