@@ -6,8 +6,8 @@ Sections (``--only`` picks some; default all):
   -patlen 4 -ascii`` (whole process) against 1,000,000 transactions of ours, mean length
   10, 1,000 items, 100 planted itemsets, with 1 and 2 workers (``--workers``). Two
   columns of ours: the issue's stages alone (generate + exact ledger, every feedback
-  pass, the evaluators, then SPMF text + Parquet; with 2 workers the Parquet file is
-  encoded during the generation sweep) and the whole
+  pass, the evaluators, SPMF text + Parquet, which the counting sweep writes into the
+  package's ``data/`` as the chunks come, as ``generate(out=...)`` runs them) and the whole
   ``medmgen.generate(out=...)`` (manifest hashing, report and plots included). Wall
   items/s and CPU (user + sys) seconds per item, both as ratios to Quest's; CPU time is
   the figure load from other jobs on a shared machine affects less.
@@ -78,11 +78,13 @@ warm = json.loads(json.dumps(spec)); warm["blocks"]["baskets"]["records"] = 2000
 with tempfile.TemporaryDirectory() as tmp:
     medmgen.generate(warm, out=Path(tmp) / "warm", workers=workers)
     result = {}
-    if stages:  # generate + exact ledger (every feedback pass) + evaluators, then SPMF text + Parquet
+    if stages:  # generate + exact ledger (every feedback pass) + evaluators, SPMF text + Parquet in data/
         registry = load_registry()
-        def stage_run():
-            res = run(load_spec(spec, registry), registry, workers=workers)
-            res.blocks["baskets"].data.write_parquet(Path(tmp), "baskets")
+        data = Path(tmp) / "stages" / "data"
+        data.mkdir(parents=True)
+        def stage_run():  # as generate(out=...) runs them: the counting sweep writes the files into data/
+            res = run(load_spec(spec, registry), registry, workers=workers, data_dir=data)
+            res.blocks["baskets"].data.write_parquet(data, "baskets")
             return res
         _, result["stages"] = timed(stage_run)
 ds, result["whole"] = timed(lambda: medmgen.generate(spec, out=out, force=True, workers=workers))

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medmgen import ledger as ledger_mod
-from medmgen.package import block_files, check_output, read_json, spec_dir_of, write_package
-from medmgen.pipeline import RunResult, run
+from medmgen.package import atomic_dir, block_files, check_output, fill_package, read_json, spec_dir_of
+from medmgen.pipeline import run
 from medmgen.plugins import Registry, load_registry
 from medmgen.progress import Progress
 from medmgen.spec import Spec, load_spec
@@ -81,18 +81,17 @@ def generate(
     registry = registry or load_registry()
     parsed = load_spec(spec, registry, overrides=overrides, seed=seed,
                        base_dir=Path(base_dir) if base_dir is not None else None)
-    if out is not None:
-        check_output(Path(out), force)
-    result = run(parsed, registry, workers=workers, progress=progress)
-    return _from_result(result, registry, out, force)
-
-
-def _from_result(result: RunResult, registry: Registry, out: str | Path | None, force: bool) -> Dataset:
-    if out is not None:  # tables are read back from the package lazily, not held in memory
-        path = write_package(result, Path(out), registry, force=force)
-        return Dataset(result.spec, result.ledger, result.report, block_files(path), path)
-    tables = {name: dict(r.data.tables()) for name, r in result.blocks.items()}
-    return Dataset(result.spec, result.ledger, result.report, tables, None)
+    if out is None:
+        result = run(parsed, registry, workers=workers, progress=progress)
+        tables = {name: dict(r.data.tables()) for name, r in result.blocks.items()}
+        return Dataset(result.spec, result.ledger, result.report, tables, None)
+    path = check_output(Path(out), force)
+    with atomic_dir(path, force=force) as tmp:  # generators may write their files into it as they go
+        (tmp / "data").mkdir()
+        result = run(parsed, registry, workers=workers, progress=progress, data_dir=tmp / "data")
+        fill_package(result, tmp, registry)
+    # tables are read back from the package lazily, not held in memory
+    return Dataset(result.spec, result.ledger, result.report, block_files(path), path)
 
 
 def load(directory: str | Path, *, registry: Registry | None = None) -> Dataset:

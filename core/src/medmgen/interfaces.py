@@ -95,6 +95,11 @@ class BlockContext:
 
     ``effective`` maps a pattern id to the target the feedback controller currently
     asks the generator to aim for (equal to the spec's target on the first pass).
+
+    ``data_dir`` is the ``data/`` directory of the package being built when ``generate``
+    writes one (else None). A generator may write its block's files there during a pass,
+    under names starting with ``.``, and give them their final names in ``write_parquet``
+    (a rename); the core removes any ``.``-file left there before hashing the package.
     """
 
     block: str
@@ -105,6 +110,7 @@ class BlockContext:
     effective: Mapping[str, float] = attrs.field(factory=dict)
     workers: int = 1
     progress: Progress = attrs.field(factory=NullProgress)
+    data_dir: Path | None = None
 
     def rng(self, stage: int, *index: int) -> np.random.Generator:
         return seeds.rng(self.root_seed, self.block, stage, *index)

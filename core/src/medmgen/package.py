@@ -135,15 +135,23 @@ def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
 
 def write_package(result: Any, out: Path, registry: Registry, *, force: bool = False) -> Path:
     """Write a :class:`medmgen.pipeline.RunResult` as a dataset package at ``out``."""
+    out = Path(out)
+    with atomic_dir(out, force=force) as tmp:
+        fill_package(result, tmp, registry)
+    return out
+
+
+def fill_package(result: Any, tmp: Path, registry: Registry) -> None:
+    """The package's files, in ``tmp`` (its ``data/`` may already hold files the generators
+    wrote ahead, see ``BlockContext.data_dir``)."""
     from medmgen import report as report_mod
 
-    out = Path(out)
     # The report page (matplotlib, mostly Python) is drawn on a thread while the blocks'
-    # files are encoded (pyarrow, numba: outside the GIL), so the two overlap.
-    with ThreadPoolExecutor(1) as drawing, atomic_dir(out, force=force) as tmp:
+    # files are encoded or moved into place (pyarrow, numba: outside the GIL).
+    with ThreadPoolExecutor(1) as drawing:
         page = drawing.submit(report_mod.render_html, result.spec, result.ledger, result.report, result.figures)
         data = tmp / "data"
-        data.mkdir()
+        data.mkdir(exist_ok=True)
         for name, block in result.blocks.items():
             own_writer = getattr(block.data, "write_parquet", None)
             if callable(own_writer):  # the block streams its own files, in its own order
@@ -161,10 +169,11 @@ def write_package(result: Any, out: Path, registry: Registry, *, force: bool = F
         (tmp / "spec.toml").write_text(result.spec.to_toml())
         (tmp / "ledger.json").write_text(canonical_json(ledger_mod.to_json_dict(result.ledger)))
         (tmp / "report.json").write_text(canonical_json(result.report))
+        for stale in data.glob(".*"):  # files written ahead for a pass that was not kept
+            shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
         (tmp / "report.html").write_text(page.result())
         manifest = build_manifest(tmp, result.spec, registry)
         (tmp / "manifest.json").write_text(canonical_json(manifest))
-    return out
 
 
 def build_manifest(root: Path, spec: Any, registry: Registry) -> dict[str, Any]:

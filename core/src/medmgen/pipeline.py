@@ -174,8 +174,12 @@ def run(
     workers: int = 1,
     progress: Progress | None = None,
     against: Path | None = None,
+    data_dir: Path | None = None,
 ) -> RunResult:
-    """Generate every block of ``spec`` under the feedback loop and evaluate the result."""
+    """Generate every block of ``spec`` under the feedback loop and evaluate the result.
+
+    ``data_dir``: where the package's data files will go (``BlockContext.data_dir``).
+    """
     progress = progress or NullProgress()
     _set_threads(workers)
     cost = _Cost()
@@ -199,7 +203,8 @@ def run(
                 results[name] = previous[name]  # same seeds, same aims ignored: same output
                 continue
             ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
-                               iteration=it, effective=effective, workers=workers, progress=progress)
+                               iteration=it, effective=effective, workers=workers, progress=progress,
+                               data_dir=data_dir)
             gen = gens[name]
             task = progress.task(f"{name}: pass {it + 1}", total=1)
             with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):

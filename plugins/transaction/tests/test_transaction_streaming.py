@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from medmgen.package import write_package
+from medmgen.package import atomic_dir, fill_package, write_package
 from medmgen.pipeline import RunResult, run
 from medmgen.plugins import load_registry
 from medmgen.spec import load_spec
@@ -29,10 +29,20 @@ def spec(**extra: Any) -> dict[str, Any]:
     return {"dataset": {"name": "s", "seed": 4}, "blocks": {"b": block | extra}}
 
 
-def generate(tmp_path: Path, workers: int, **extra: Any) -> tuple[RunResult, Path]:
+def generate(tmp_path: Path, workers: int, *, ahead: bool = False, **extra: Any) -> tuple[RunResult, Path]:
+    """Run and write a package: by default from the run's result (the block streams its files
+    at the end); ``ahead`` as ``medmgen.generate(out=...)`` does, the counting sweep writing
+    the files into the package's ``data/`` as it goes."""
     registry = load_registry()
-    result = run(load_spec(spec(**extra), registry), registry, workers=workers)
-    write_package(result, tmp_path / "p", registry)
+    parsed = load_spec(spec(**extra), registry)
+    if not ahead:
+        result = run(parsed, registry, workers=workers)
+        write_package(result, tmp_path / "p", registry)
+        return result, tmp_path / "p" / "data"
+    with atomic_dir(tmp_path / "p") as tmp:
+        (tmp / "data").mkdir()
+        result = run(parsed, registry, workers=workers, data_dir=tmp / "data")
+        fill_package(result, tmp, registry)
     return result, tmp_path / "p" / "data"
 
 
@@ -91,30 +101,30 @@ def test_ledger_counts_agree_with_the_written_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_kept_chunks_do_not_change_the_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
-    """Chunks the counting sweep keeps for the writer (and, with several workers, the Parquet
-    bytes it encodes from them) give the bytes regenerated chunks give."""
+def test_files_are_the_same_however_they_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     workers: int) -> None:
+    """Written ahead by the counting sweep, or at the end from kept chunks (all, some, none:
+    the others regenerated), the package's files are the same bytes."""
     extra = {"timestamps": {"start": 0, "mean_gap": 2.0}, "utility": {"profit": [1, 9], "quantity": [1, 4]}}
-    files: dict[int, dict[str, bytes]] = {}
+    files: dict[tuple[int, bool], dict[str, bytes]] = {}
     kept: dict[int, int] = {}
-    encoded: dict[int, bool] = {}
     default = generator.CACHE_BYTES
     for cap in (default, 100_000, 0):
         monkeypatch.setattr(generator, "CACHE_BYTES", cap)
-        result, data_dir = generate(tmp_path / str(cap), workers, **extra)
-        kept[cap] = len(result.blocks["b"].data.kept)
-        encoded[cap] = result.blocks["b"].data.parquet is not None
-        files[cap] = {p.name: p.read_bytes() for p in sorted(data_dir.iterdir())}
+        for ahead in (False, True):
+            result, data_dir = generate(tmp_path / f"{cap}-{ahead}", workers, ahead=ahead, **extra)
+            kept[cap] = len(result.blocks["b"].data.kept)
+            assert (result.blocks["b"].data.ahead is not None) == ahead
+            files[cap, ahead] = {p.name: p.read_bytes() for p in sorted(data_dir.iterdir())}
     assert kept[default] == math.ceil(RECORDS / CHUNK) > kept[100_000] > kept[0] == 0
-    assert encoded == {default: workers > 1, 100_000: False, 0: False}
-    assert files[default] == files[100_000] == files[0]
+    assert sorted(files[default, True]) == ["b.parquet", "b.profits.parquet", "b.txt", "b.utility.txt"]
+    assert all(f == files[default, False] for f in files.values())
 
 
-def test_encoded_parquet_is_the_streamed_file(tmp_path: Path) -> None:
-    result, data_dir = generate(tmp_path, 2)
+def test_files_written_ahead_are_the_streamed_files(tmp_path: Path) -> None:
+    result, data_dir = generate(tmp_path, 2, ahead=True)
     data = result.blocks["b"].data
-    assert data.parquet is not None
-    streamed = attrs.evolve(data, parquet=None)
+    streamed = attrs.evolve(data, ahead=None)
     streamed.write_parquet(tmp_path, "b")
     assert (tmp_path / "b.parquet").read_bytes() == (data_dir / "b.parquet").read_bytes()
     assert (tmp_path / "b.txt").read_bytes() == (data_dir / "b.txt").read_bytes()
@@ -122,19 +132,21 @@ def test_encoded_parquet_is_the_streamed_file(tmp_path: Path) -> None:
     assert meta.num_row_groups == math.ceil(RECORDS / CHUNK)
     column = meta.row_group(0).column(0)
     assert "DELTA_BINARY_PACKED" in column.encodings and column.compression == "UNCOMPRESSED"
+    assert not data.ahead.move_to(data_dir, "b")  # once only: a second write streams again
 
 
-def test_encoding_stops_when_a_later_chunk_overflows_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The sweep starts encoding when the first chunk, times the chunk count, fits the cache;
-    a later, larger chunk that does not fit stops it, and the file is streamed as usual."""
-    full, full_dir = generate(tmp_path / "full", 2)
-    sizes = [ch.nbytes for ch in full.blocks["b"].data.kept]
-    assert sum(sizes) > sizes[0] * len(sizes)  # this seed's first chunk is not the largest
-    monkeypatch.setattr(generator, "CACHE_BYTES", sizes[0] * len(sizes))
-    result, data_dir = generate(tmp_path / "tight", 2)
-    data = result.blocks["b"].data
-    assert data.parquet is None and 0 < len(data.kept) < len(sizes)
-    assert {p.name: p.read_bytes() for p in data_dir.iterdir()} == {p.name: p.read_bytes() for p in full_dir.iterdir()}
+def test_a_pass_that_is_not_kept_leaves_no_file(tmp_path: Path) -> None:
+    """Several feedback passes each write their files ahead; the package holds the chosen
+    pass's files under their names and nothing else."""
+    heavy = {"records": 1500, "random_itemsets": {"count": 12, "size": [3, 5], "support": [0.05, 0.1],
+                                                  "overlap": 0.6}}
+    result, data_dir = generate(tmp_path, 2, ahead=True, **heavy)
+    assert len(result.report["iterations"]) > 1
+    assert sorted(p.name for p in data_dir.iterdir()) == ["b.parquet", "b.txt"]
+    db = [set(map(int, line.split())) for line in (data_dir / "b.txt").read_text().splitlines()]
+    for p in result.ledger.patterns:
+        items = set(getattr(p, "items", None) or p.antecedent + p.consequent)
+        assert p.realized_support == sum(items <= t for t in db) / len(db)
 
 
 def test_batches_stream_the_tables_and_share_kept_arrays(tmp_path: Path) -> None:

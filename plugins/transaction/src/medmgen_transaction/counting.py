@@ -157,9 +157,12 @@ class PairTotals:
         return triangle
 
     def total(self) -> np.ndarray:
-        """The sum over threads (call when the scan is over)."""
-        out = np.zeros(self._size, dtype=np.int64)
-        for triangle in self._triangles:
+        """The sum over threads (call once, when the scan is over: it is added into the first
+        thread's triangle, so no fresh array is touched)."""
+        if not self._triangles:
+            return np.zeros(self._size, dtype=np.int64)
+        out = self._triangles[0]
+        for triangle in self._triangles[1:]:
             out += triangle
         return out
 

@@ -1,17 +1,18 @@
 """A generated transaction block, kept as its recipe: files are written chunk by chunk.
 
-``write_parquet`` takes the chunks the counting sweep kept (up to ``CACHE_BYTES``),
-regenerates the others and writes ``<block>.parquet`` (one row group per chunk), the
-SPMF text and the utility text in the same sweep, so peak memory is a few chunks plus
-that cap, whatever the number of records. When the whole block fits in the cap and there
-are several workers, the sweep also encodes the Parquet file in memory as the chunks come
-(:class:`ParquetBytes`): encoding is one thread's work, so it overlaps generation instead
-of following it. ``batches(part)`` streams a chunk at a time (evaluators); ``tables()``
-materialises the whole block (the Python API on small data).
+When a package is being written (``BlockContext.data_dir``), the counting sweep writes
+``<block>.parquet`` (one row group per chunk) and the SPMF texts straight into its
+``data/`` as the chunks come (:class:`FilesAhead`), and ``write_parquet`` renames them into
+place. Otherwise ``write_parquet`` takes the chunks the counting sweep kept (up to
+``CACHE_BYTES``), regenerates the others and writes the files in one sweep, so peak
+memory is a few chunks plus that cap, whatever the number of records. ``batches(part)``
+streams a chunk at a time (evaluators); ``tables()`` materialises the whole block (the
+Python API on small data).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
@@ -49,8 +50,8 @@ class TransactionData:
     recipe: Recipe
     # The first chunks, as the counting sweep made them (see ``chunks.CACHE_BYTES``).
     kept: tuple[Chunk, ...] = attrs.field(default=(), eq=False, repr=False)
-    # The Parquet file's bytes when the counting sweep encoded them (see ParquetBytes).
-    parquet: Future[pa.Buffer] | None = attrs.field(default=None, eq=False, repr=False)
+    # The block's files as the counting sweep wrote them into the package's data/ (see FilesAhead).
+    ahead: FilesAhead | None = attrs.field(default=None, eq=False, repr=False)
     # (directory, block) pairs whose text files the last write_parquet already wrote.
     _written: set[tuple[Path, str]] = attrs.field(factory=set, init=False, eq=False, repr=False)
 
@@ -110,29 +111,18 @@ class TransactionData:
         return pa.table({"item": np.arange(1, profits.size, dtype=np.int32), "profit": profits[1:].astype(np.int64)})
 
     def _text_paths(self, directory: Path, block: str) -> list[Path]:
-        paths = [directory / f"{block}.txt"]
-        if self.recipe.quantities is not None:
-            paths.append(directory / f"{block}.utility.txt")
-        return paths
+        return [directory / name for name in text_names(self.recipe, block)]
 
     def _text(self, ch: Chunk) -> list[np.ndarray]:
-        out = [K.spmf_text(ch.offsets, ch.items, 0, ch.rows)]
-        if self.recipe.quantities is not None:
-            assert ch.quantities is not None
-            out.append(K.spmf_utility_text(ch.offsets, ch.items, ch.quantities, self.recipe.quantities.profits, 0,
-                                           ch.rows))
-        return out
+        return chunk_text(self.recipe, ch)
 
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
         """``<block>.parquet`` (one row group per chunk, see :data:`PARQUET`), ``<block>.profits.parquet``
         with utilities, and in the same sweep the text files of :meth:`write_extra`."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
-        if self.parquet is not None:  # encoded by the counting sweep: its bytes go out beside the text
-            with ThreadPoolExecutor(1) as pool:
-                saved = pool.submit(_save, path, self.parquet)
-                self._write_text(directory, block)
-                saved.result()
+        if self.ahead is not None and self.ahead.move_to(directory, block):
+            pass  # the counting sweep wrote them there: renamed into place
         else:
             schema = self.schema()
             with ExitStack() as stack:
@@ -170,46 +160,85 @@ class TransactionData:
         return paths
 
 
-class ParquetBytes:
-    """A block's Parquet file made in memory, chunk by chunk, on a thread of its own.
+class FilesAhead:
+    """A block's files written by its counting sweep, chunk by chunk, straight into the
+    package's ``data/`` directory under ``.``-names; :meth:`move_to` renames them into place.
 
-    The counting sweep hands it each chunk as it comes, in order (:meth:`add`); :meth:`finish`
-    gives the file's bytes, the same bytes :meth:`TransactionData.write_parquet` writes itself.
+    The sweep hands each chunk and its text (:func:`chunk_text`, formatted on the sweep's
+    workers) to :meth:`add`, in order: one thread encodes the Parquet row group, another
+    writes the text, both outside the GIL, so neither waits for the sweep nor the sweep for
+    them (at most ``WINDOW`` chunks queued). A pass that is not kept leaves its files, which
+    the core removes before hashing the package.
     """
 
-    def __init__(self, schema: pa.Schema) -> None:
+    WINDOW = 8
+
+    def __init__(self, recipe: Recipe, directory: Path, block: str, tag: str) -> None:
+        self.directory, self.block = directory, block
+        self._final = [f"{block}.parquet", *text_names(recipe, block)]
+        self._paths = [directory / f".{name}.{tag}" for name in self._final]
+        schema = schema_of(recipe)
         self._schema = schema
-        self._sink = pa.BufferOutputStream()
-        self._writer = pq.ParquetWriter(self._sink, schema, **_parquet_options(schema))
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._writer = pq.ParquetWriter(self._paths[0], schema, **_parquet_options(schema))
+        self._texts = [p.open("wb") for p in self._paths[1:]]
+        self._encode = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
+        self._save = ThreadPoolExecutor(max_workers=1, thread_name_prefix="text")
         self._pending: list[Future[None]] = []
+        self._done: Future[None] | None = None
 
-    def add(self, ch: Chunk) -> None:
-        self._pending.append(self._pool.submit(self._write, ch))
+    def add(self, ch: Chunk, text: Sequence[np.ndarray]) -> None:
+        self._pending += [self._encode.submit(self._write_batch, ch),
+                          self._save.submit(self._write_text, text)]
+        while len(self._pending) > 2 * self.WINDOW:
+            self._pending.pop(0).result()
 
-    def _write(self, ch: Chunk) -> None:
+    def _write_batch(self, ch: Chunk) -> None:
         batch = _chunk_batch(ch, self._schema)
         self._writer.write_batch(batch, row_group_size=max(1, batch.num_rows))
 
-    def finish(self) -> Future[pa.Buffer]:
-        done = self._pool.submit(self._close)
-        self._pool.shutdown(wait=False)
-        return done
+    def _write_text(self, text: Sequence[np.ndarray]) -> None:
+        for f, buf in zip(self._texts, text, strict=True):
+            f.write(buf)
 
-    def abandon(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def finish(self) -> None:
+        """Close the files once every queued chunk is written (returns at once)."""
+        pending = list(self._pending)
 
-    def _close(self) -> pa.Buffer:
-        for write in self._pending:  # done already (one thread, in order): raise what failed
-            write.result()
-        self._writer.close()
-        return self._sink.getvalue()
+        def close() -> None:
+            for write in pending:
+                write.result()
+            self._writer.close()
+            for f in self._texts:
+                f.close()
+
+        self._done = self._encode.submit(close)
+        self._encode.shutdown(wait=False)
+        self._save.shutdown(wait=False)
+
+    def move_to(self, directory: Path, block: str) -> bool:
+        """Rename the finished files to their final names when ``directory`` and ``block`` are
+        theirs (once); False otherwise."""
+        if self._done is None or Path(directory) != self.directory or block != self.block:
+            return False
+        self._done.result()  # raises what failed
+        self._done = None
+        for tmp, name in zip(self._paths, self._final, strict=True):
+            os.replace(tmp, directory / name)
+        return True
 
 
-def _save(path: Path, encoded: Future[pa.Buffer]) -> None:
-    data = encoded.result()
-    with path.open("wb") as f:
-        f.write(memoryview(data))
+def text_names(recipe: Recipe, block: str) -> list[str]:
+    """``<block>.txt`` and, with utilities, ``<block>.utility.txt``."""
+    return [f"{block}.txt"] + ([f"{block}.utility.txt"] if recipe.quantities is not None else [])
+
+
+def chunk_text(recipe: Recipe, ch: Chunk) -> list[np.ndarray]:
+    """The chunk's SPMF text and, with utilities, its SPMF utility text."""
+    out = [K.spmf_text(ch.offsets, ch.items, 0, ch.rows)]
+    if recipe.quantities is not None:
+        assert ch.quantities is not None
+        out.append(K.spmf_utility_text(ch.offsets, ch.items, ch.quantities, recipe.quantities.profits, 0, ch.rows))
+    return out
 
 
 def schema_of(recipe: Recipe) -> pa.Schema:

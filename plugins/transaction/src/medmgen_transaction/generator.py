@@ -32,7 +32,7 @@ from medmgen_transaction.chunks import (
     ordered_map,
 )
 from medmgen_transaction.counting import Counts, PairCounter, PairTotals, SetCounter, csr, mine_unplanted, tally
-from medmgen_transaction.data import ParquetBytes, TransactionData, schema_of
+from medmgen_transaction.data import FilesAhead, TransactionData, chunk_text
 from medmgen_transaction.kinds import HighUtilityItemset, Itemset, Rule
 from medmgen_transaction.planting import Units, background_chance, make_plan, planted_sets, units_for
 from medmgen_transaction.spec import DEFAULT_ITEMS, LengthSpec, PopularitySpec, TransactionBlock
@@ -190,8 +190,8 @@ def _quantities(block: TransactionBlock, bg: Background, plan: Sequence[Pattern]
 def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> BlockResult:
     """One sweep over the chunks counts items, every planted pattern (exactly), high utilities
     and candidate pairs (one kernel pass a chunk); then the miner searches for unplanted
-    frequent itemsets. With several workers and a block that fits ``CACHE_BYTES``, the sweep
-    also encodes the Parquet file on a thread of its own (:class:`data.ParquetBytes`)."""
+    frequent itemsets. When a package is being written (``ctx.data_dir``), the sweep also
+    writes the block's files into it as the chunks come (:class:`data.FilesAhead`)."""
     bg, n = recipe.background, recipe.records
     sets: list[list[int]] = []
     for p in plan:
@@ -205,12 +205,15 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     targets = [p.target_support for p in plan if isinstance(p, Itemset | Rule)]
     pairs = _pair_candidates(bg, plan, min(targets)) if targets else None
 
-    def count(ch: Chunk) -> tuple[Chunk, Counts, np.ndarray | None]:
+    ahead = None if ctx.data_dir is None else FilesAhead(recipe, ctx.data_dir, ctx.block, f"pass{ctx.iteration}")
+
+    def count(ch: Chunk) -> tuple[Chunk, Counts, np.ndarray | None, list[np.ndarray] | None]:
         utilities = None
         if high and ch.quantities is not None and recipe.quantities is not None:
             utilities = K.set_utilities(ch.offsets, ch.items, ch.quantities, recipe.quantities.profits, 0, ch.rows,
                                         bg.items, high_offsets, high_items)
-        return ch, tally(ch, bg.items, counter, pairs, pair_totals), utilities
+        text = None if ahead is None else chunk_text(recipe, ch)  # formatted here, on the sweep's workers
+        return ch, tally(ch, bg.items, counter, pairs, pair_totals), utilities, text
 
     task = ctx.progress.task(f"{ctx.block}: transactions (pass {ctx.iteration + 1})", total=n)
     item_counts = np.zeros(bg.items + 1, dtype=np.int64)
@@ -219,18 +222,13 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     pair_totals = None if pairs is None else PairTotals(pairs.ids.size * (pairs.ids.size - 1) // 2)
     kept: list[Chunk] = []
     kept_bytes = 0
-    encoder: ParquetBytes | None = None
-    for c, (chunk, tallied, utilities_c) in enumerate(recipe.scan(count)):
+    for c, (chunk, tallied, utilities_c, text) in enumerate(recipe.scan(count)):
         kept_bytes += chunk.nbytes
         if kept_bytes <= CACHE_BYTES and len(kept) == c:
             kept.append(chunk)
-        if c == 0 and recipe.workers > 1 and chunk.nbytes * recipe.chunks <= CACHE_BYTES:
-            encoder = ParquetBytes(schema_of(recipe))  # the whole block will be kept: encode it now
-        if encoder is not None and len(kept) <= c:
-            encoder.abandon()
-            encoder = None
-        if encoder is not None:
-            encoder.add(chunk)
+        if ahead is not None:
+            assert text is not None
+            ahead.add(chunk, text)
         item_counts += tallied.items
         support_counts += tallied.sets
         if utilities_c is not None:
@@ -253,7 +251,9 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
     metrics: dict[str, Any] = {"records": n, "items": bg.items, "item_occurrences": occurrences,
                                "mean_length": round(float(occurrences) / n, 6)}
     accidental: list[Pattern] = []
-    data = TransactionData(recipe=recipe, kept=tuple(kept), parquet=None if encoder is None else encoder.finish())
+    if ahead is not None:
+        ahead.finish()  # the files close on their threads while the miner runs
+    data = TransactionData(recipe=recipe, kept=tuple(kept), ahead=ahead)
     if targets:
         mined = mine_unplanted(data, n, bg.items, item_counts, min(targets),
                                [s.items for s in planted_sets(plan)],
