@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -98,24 +97,30 @@ def test_intended_fit_streams_to_the_same_numbers(monkeypatch):
     assert got["blocks"]["s"]["mean_itemsets"] == per_seq.mean()
 
 
-def test_a_parquet_draft_gives_the_same_file_once_and_leaves_no_temporary(tmp_path, monkeypatch):
+def test_a_parquet_draft_gives_the_same_file_once_and_leaves_nothing_else(tmp_path, monkeypatch):
     monkeypatch.setattr(io, "ROW_GROUP", 7)  # the draft's one call cuts the same row groups as the sweep
-    dirs = {name: tmp_path / name for name in ("direct", "ahead", "again", "cancelled")}
+    dirs = {name: tmp_path / name for name in ("direct", "ahead", "again", "cancelled", "elsewhere")}
     for d in dirs.values():
         d.mkdir()
     small_data()[0].write_parquet(dirs["direct"], "b")
     data = small_data()[0]
-    draft = data.encode_ahead()
-    temporary = Path(draft._path)
+    draft = data.encode_ahead(dirs["ahead"], "b", "pass0")
+    assert draft._path.parent == dirs["ahead"] and draft._path.name.startswith(".")
     data.write_parquet(dirs["ahead"], "b")
-    assert not temporary.exists() and not temporary.parent.exists()
+    assert sorted(p.name for p in dirs["ahead"].iterdir()) == ["b.parquet", "b.timestamped.txt", "b.txt"]  # renamed
     mode = (dirs["direct"] / "b.parquet").stat().st_mode
-    assert (dirs["ahead"] / "b.parquet").stat().st_mode == mode  # moved in with the mode a direct write gets
-    assert not draft.move_to(tmp_path / "twice.parquet")  # used up: a second write encodes again
+    assert (dirs["ahead"] / "b.parquet").stat().st_mode == mode  # the mode a direct write gets
+    assert not draft.move_to(dirs["ahead"] / "twice.parquet")  # used up: a second write encodes again
     data.write_parquet(dirs["again"], "b")
     other = small_data()[0]
-    other.encode_ahead().cancel()  # stopped or finished, the file is the same
+    other.encode_ahead(dirs["cancelled"], "b", "pass0").cancel()  # stopped or finished, the file is the same
     other.write_parquet(dirs["cancelled"], "b")
+    third = small_data()[0]
+    third.encode_ahead(dirs["ahead"], "b", "pass1")  # drafted for another directory: written there afresh
+    third.write_parquet(dirs["elsewhere"], "b")
+    third._files.draft._thread.join()
     want = digests(dirs["direct"])
-    assert all(digests(d) == want for d in dirs.values())
+    # every directory holds the same files; drafts not used stay as .-files (the core removes them)
+    assert all({k: v for k, v in digests(d).items() if not k.startswith(".")} == want for d in dirs.values())
+    assert [p.name for p in dirs["ahead"].iterdir() if p.name.startswith(".")] == [".b.parquet.pass1"]
     assert pq.ParquetFile(dirs["ahead"] / "b.parquet").metadata.num_row_groups == 8

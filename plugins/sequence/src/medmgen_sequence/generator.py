@@ -58,7 +58,9 @@ class PlantedSequences(Generator):
             data = evolve(data, workers=ctx.workers)
             if ctx.block in self._drafts:  # a later pass supersedes it (a chosen earlier pass re-encodes)
                 self._drafts[ctx.block].cancel()
-            self._drafts[ctx.block] = data.encode_ahead()  # overlaps the ledger's counting below
+            if ctx.data_dir is not None:  # a package is being written: encode its Parquet file now,
+                # overlapping the ledger's counting below
+                self._drafts[ctx.block] = data.encode_ahead(ctx.data_dir, ctx.block, f"pass{ctx.iteration}")
             return _result(block, plan, n_hosts, data, ctx)
 
     def records(self, block: SequenceBlock) -> int | None:

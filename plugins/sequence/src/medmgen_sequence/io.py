@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import shutil
-import tempfile
 import threading
 import weakref
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 
 import attrs
@@ -98,10 +96,11 @@ class SequenceData:
         """The whole block as one table (of :meth:`batches` chunks)."""
         return {"": pa.Table.from_batches(list(self.batches()), schema=self.schema())}
 
-    def encode_ahead(self) -> ParquetDraft:
-        """Start encoding ``<block>.parquet`` now, on a background thread, for
-        :meth:`write_parquet` to copy (it encodes again if the draft was cancelled)."""
-        self._files.draft = ParquetDraft(self)
+    def encode_ahead(self, directory: Path, block: str, tag: str) -> ParquetDraft:
+        """Start encoding ``<block>.parquet`` now, on a background thread, into ``directory``
+        (the package's ``data/``) under a ``.``-name, for :meth:`write_parquet` to rename into
+        place (it encodes again if the draft was cancelled)."""
+        self._files.draft = ParquetDraft(self, Path(directory) / f".{block}.parquet.{tag}")
         return self._files.draft
 
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
@@ -178,16 +177,16 @@ class ParquetDraft:
     pyarrow releases the GIL for the whole file, so the encoding overlaps whatever runs
     next (the exact ledger's counting, even in numba kernels that hold the GIL);
     :meth:`cancel` (a feedback pass that is superseded) skips it if not started and
-    marks it unusable. The temporary file is moved into place, or removed when dropped.
+    marks it unusable. The file is written beside its final place (the package's ``data/``,
+    ``BlockContext.data_dir``) under a ``.``-name and renamed, or removed when dropped.
     """
 
-    def __init__(self, data: SequenceData) -> None:
-        folder = tempfile.mkdtemp(prefix="medmgen-sequence-")
-        self._path = os.path.join(folder, "draft.parquet")  # made by pyarrow: the usual file mode
+    def __init__(self, data: SequenceData, path: Path) -> None:
+        self._path = path  # beside the final file: the move is a rename
         self._cancel = threading.Event()
         self._done = False
         self._error: BaseException | None = None
-        self._drop = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+        self._drop = weakref.finalize(self, _remove, path)
         self._thread = threading.Thread(target=self._encode, args=(data,), name="parquet-draft", daemon=True)
         self._thread.start()
 
@@ -205,19 +204,23 @@ class ParquetDraft:
         self._cancel.set()
 
     def move_to(self, path: Path) -> bool:
-        """Put the finished file at ``path`` (once): renamed on the same file system, else
-        copied; False when cancelled or already used."""
+        """Rename the finished file to ``path`` when it is in the same directory (once);
+        False when cancelled, already used or elsewhere."""
+        if Path(path).parent != self._path.parent:
+            return False
         self._thread.join()
         if self._error is not None:
             raise self._error
         if not self._done or not self._drop.alive:
             return False
-        try:
-            os.replace(self._path, path)
-        except OSError:  # another file system: copy the bytes
-            shutil.copyfile(self._path, path)
-        self._drop()
+        os.replace(self._path, path)
+        self._drop.detach()
         return True
+
+
+def _remove(path: Path) -> None:
+    with suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def _rebased(offsets: np.ndarray) -> pa.Array:
