@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -20,7 +20,7 @@ from attrs import frozen
 
 from medmgen import seeds
 from medmgen.block_tables import LazyTables, as_lazy_tables
-from medmgen.errors import Problem
+from medmgen.errors import InputError, Problem
 from medmgen.fields import setting
 from medmgen.ledger import Pattern
 from medmgen.progress import NullProgress, Progress
@@ -246,6 +246,28 @@ class Evaluation:
     tables: LazyTables = attrs.field(converter=as_lazy_tables)
     against: Path | None = None
     iteration: int | None = None
+
+    def real_files(self, modality: str, against: Path | None) -> Iterator[tuple[str, Path]]:
+        """``(block, real file)`` of each ``modality`` block with data: ``against`` (the
+        ``--against`` file, when the calling evaluator's modality claims it), else the block's
+        ``source``, relative to the spec's directory as generators read it. Blocks with
+        neither are left out; a file that is not there is an input error naming the key."""
+        for name, block in self.spec.blocks.items():
+            tables = self.tables.get(name)
+            if getattr(block, "modality", None) != modality or tables is None or "" not in tables:
+                continue
+            source = getattr(block, "source", None)
+            if against is not None:
+                path, where = Path(against), "--against"
+            elif source:
+                path, where = Path(source).expanduser(), f"blocks.{name}.source"
+                path = path if path.is_absolute() else Path(self.spec.directory) / path
+            else:
+                continue
+            if not path.is_file():
+                raise InputError.one(str(path), "", f"the real file to compare block {name!r} with is not found "
+                                     f"({where})")
+            yield name, path
 
 
 class Evaluator(abc.ABC):

@@ -207,7 +207,7 @@ def test_report_is_deterministic_across_workers(package, tmp_path) -> None:
 
 
 def test_sequence_text_sniffs_the_first_data_line(tmp_path: Path) -> None:
-    from medmgen_sequence.comparison import sequence_text
+    from medmgen.sniff import sequence_text
 
     (tmp_path / "s.seq").write_text("# comment -1\n\n<3> 1 2 -1 -2\n")
     (tmp_path / "t.dat").write_text("% 1 -1 -2\n1 2 3\n4 -1\n")

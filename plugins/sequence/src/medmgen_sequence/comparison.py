@@ -18,9 +18,7 @@ batch and a tile of pair counters.
 
 from __future__ import annotations
 
-import gzip
 import math
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,8 +28,8 @@ import numpy as np
 import pyarrow as pa
 from attrs import frozen
 
-from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation, Evaluator
+from medmgen.sniff import sequence_text
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.intended import tvd
 from medmgen_sequence.io import read_spmf
@@ -135,22 +133,6 @@ def compare(real: Profile, synthetic: Profile) -> dict[str, Any]:
     return out
 
 
-def sequence_text(path: Path) -> bool:
-    """Whether the file's first data line is SPMF sequence text (holds ``-1`` or ``-2``; gzip allowed)."""
-    try:
-        with Path(path).open("rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
-            fh.seek(0)
-            head = gzip.GzipFile(fileobj=fh).read(1 << 16) if gz else fh.read(1 << 16)
-    except (OSError, EOFError, zlib.error):
-        return False
-    for line in head.splitlines():
-        tokens = line.split()
-        if tokens and tokens[0][:1] not in b"#%@":
-            return b"-1" in tokens or b"-2" in tokens
-    return False
-
-
 def against(evaluation: Evaluation) -> Path | None:
     """The ``--against`` file when it is for sequence blocks: not a table (``.csv``, ``.tsv``,
     ``.parquet``, ``.json``), and SPMF sequence text when the package also has transaction blocks
@@ -162,26 +144,9 @@ def against(evaluation: Evaluation) -> Path | None:
     return Path(path) if not hybrid or sequence_text(Path(path)) else None
 
 
-def reference(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real file a sequence block is compared with: :func:`against`, else its ``source``
-    (relative to the spec's directory, as the generator reads it)."""
-    given = against(evaluation)
-    if given is not None:
-        return given
-    if getattr(block, "source", None):
-        path = Path(block.source).expanduser()
-        return path if path.is_absolute() else Path(evaluation.spec.directory) / path
-    return None
-
-
 def _blocks(evaluation: Evaluation) -> Iterator[tuple[str, Path]]:
-    for name, block in evaluation.spec.blocks.items():
-        tables = evaluation.tables.get(name)
-        if getattr(block, "modality", None) != "sequence" or tables is None or "" not in tables:
-            continue
-        path = reference(evaluation, block)
-        if path is not None:
-            yield name, path
+    """``(block, real file)`` of every sequence block with data and something to compare with."""
+    return evaluation.real_files("sequence", against(evaluation))
 
 
 class RealFit(Evaluator):
@@ -197,10 +162,6 @@ class RealFit(Evaluator):
         out: dict[str, Any] = {}
         for name, path in _blocks(evaluation):
             if path not in real:
-                if not path.is_file():
-                    where = "--against" if path == evaluation.against else f"blocks.{name}.source"
-                    raise InputError.one(str(path), "", f"the real file to compare block {name!r} with is not "
-                                         f"found ({where})")
                 data = read_spmf(path)
                 real[path] = profile(lambda d=data: [(d.seq_off, d.set_off, d.items)])
             tables = evaluation.tables[name]

@@ -15,11 +15,9 @@ shifted to ids 1..items, everywhere in this module, so fitted specs use valid id
 
 from __future__ import annotations
 
-import gzip
 import heapq
 import itertools
 import math
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from attrs import frozen
 
 from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation, Evaluator
+from medmgen.sniff import sequence_text
 from medmgen_transaction import _fit_kernels as K
 from medmgen_transaction.fimi import positive_ids, read_transactions
 
@@ -341,23 +340,6 @@ def compare_files(real: str | Path, synthetic: str | Path,
     return compare(Transactions.read(real), Transactions.read(synthetic), supports)
 
 
-def _sequence_text(path: Path) -> bool:
-    """Whether the file's first data line is SPMF sequence text (holds ``-1`` or ``-2``, which
-    FIMI never does; gzip allowed)."""
-    try:
-        with Path(path).open("rb") as fh:
-            gz = fh.read(2) == b"\x1f\x8b"
-            fh.seek(0)
-            head = gzip.GzipFile(fileobj=fh).read(1 << 16) if gz else fh.read(1 << 16)
-    except (OSError, EOFError, zlib.error):
-        return False
-    for line in head.splitlines():
-        tokens = line.split()
-        if tokens and tokens[0][:1] not in b"#%@":
-            return b"-1" in tokens or b"-2" in tokens
-    return False
-
-
 def against(evaluation: Evaluation) -> Path | None:
     """The ``--against`` file when it is for transaction blocks: not a table (``.csv``, ``.tsv``,
     ``.parquet``, ``.json``), and not SPMF sequence text when the package also has sequence blocks
@@ -366,30 +348,12 @@ def against(evaluation: Evaluation) -> Path | None:
     if path is None or set(Path(path).suffixes) & _TABLE_SUFFIXES:
         return None
     hybrid = any(getattr(b, "modality", None) == "sequence" for b in evaluation.spec.blocks.values())
-    return Path(path) if not hybrid or not _sequence_text(Path(path)) else None
-
-
-def reference(evaluation: Evaluation, block: Any) -> Path | None:
-    """The real file a transaction block is compared with: :func:`against`, else its ``source``
-    (relative to the spec's directory, as the generator reads it)."""
-    given = against(evaluation)
-    if given is not None:
-        return given
-    if getattr(block, "source", None):
-        path = Path(block.source).expanduser()
-        return path if path.is_absolute() else Path(evaluation.spec.directory) / path
-    return None
+    return Path(path) if not hybrid or not sequence_text(Path(path)) else None
 
 
 def _blocks(evaluation: Evaluation) -> Iterator[tuple[str, Path]]:
     """``(block, real file)`` of every transaction block with data and something to compare with."""
-    for name, block in evaluation.spec.blocks.items():
-        tables = evaluation.tables.get(name)
-        if getattr(block, "modality", None) != "transaction" or tables is None or "" not in tables:
-            continue
-        path = reference(evaluation, block)
-        if path is not None:
-            yield name, path
+    return evaluation.real_files("transaction", against(evaluation))
 
 
 class RealFit(Evaluator):
@@ -411,10 +375,6 @@ class RealFit(Evaluator):
         out: dict[str, Any] = {}
         for name, path in _blocks(evaluation):
             if path not in real:
-                if not path.is_file():
-                    where = "--against" if path == evaluation.against else f"blocks.{name}.source"
-                    raise InputError.one(str(path), "", f"the real file to compare block {name!r} with is not "
-                                         f"found ({where})")
                 real[path] = Transactions.read(path)
             tables = evaluation.tables[name]
             synthetic = Transactions.from_arrow(b.column(0) for b in tables.batches("", ["items"]))
