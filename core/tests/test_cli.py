@@ -165,7 +165,7 @@ def test_output_may_be_the_empty_cwd_and_force_replaces_only_packages(tmp_path, 
     mine.mkdir()
     (mine / "thesis.tex").write_text("precious")
     refused = run_cli("generate", str(toy_spec), "-o", str(mine), "--force")
-    assert refused.returncode == 2 and "no manifest.json" in refused.stderr
+    assert refused.returncode == 2 and "not made by medmgen" in refused.stderr
     assert [p.name for p in mine.iterdir()] == ["thesis.tex"] and not list(tmp_path.glob(".mine*"))
 
 
@@ -212,3 +212,26 @@ def test_workers_below_one_is_bad_input(tmp_path, toy_spec):
     out = run_cli("generate", str(toy_spec), "-o", str(tmp_path / "p"), "--workers", "-3")
     assert out.returncode == 2 and "--workers: expected an integer >= 1, got '-3'" in out.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_force_replaces_only_what_medmgen_wrote(tmp_path, toy_spec):
+    """A folder whose manifest.json is someone else's is not a package; a comparison is ours."""
+    web = tmp_path / "webapp"
+    web.mkdir()
+    (web / "manifest.json").write_text('{"name": "my-pwa"}')
+    (web / "index.html").write_text("<html></html>")
+    refused = run_cli("generate", str(toy_spec), "-o", str(web), "--force")
+    assert refused.returncode == 2 and sorted(p.name for p in web.iterdir()) == ["index.html", "manifest.json"]
+    for _ in range(2):  # the second run replaces the first comparison
+        out = run_cli("-q", "compare", str(toy_spec), "--generators", "exact,noisy", "-o", str(tmp_path / "cmp"),
+                      "--force")
+        assert out.returncode == 0, out.stderr
+
+
+def test_force_on_the_working_directory_keeps_it(tmp_path, toy_spec):
+    here = tmp_path / "pkg"
+    assert run_cli("-q", "generate", str(toy_spec), "-o", str(here)).returncode == 0
+    again = run_cli("-q", "generate", str(toy_spec), "-o", ".", "--force", "--seed", "5", cwd=here)
+    assert again.returncode == 0, again.stderr
+    assert here.is_dir() and json.loads((here / "manifest.json").read_text())["seed"] == 5
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

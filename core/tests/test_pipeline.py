@@ -9,6 +9,8 @@ import pytest
 
 import medmgen
 from medmgen.errors import BudgetError, PluginError
+from medmgen.pipeline import _untouched
+from medmgen.spec import load_spec
 
 
 def spec(**block):
@@ -138,3 +140,14 @@ def test_closest_pass_breaks_a_tie_on_the_worst_threshold_by_the_others():
     stuck_first, stuck_later = _miss(checks(0.2, 0.0018)), _miss(checks(0.2, 0.0001))
     assert stuck_later < stuck_first  # same worst ratio (confidence): the pass whose support holds wins
     assert _miss(checks(0.005, 0.0009)) < stuck_later  # all held beats any miss
+
+
+def test_a_block_changed_after_its_generator_gets_no_data_dir(registry):
+    """Files a generator writes while it makes the data would miss a repair or a privacy
+    step applied afterwards: such a block is never offered the package's data/."""
+    priv = {"epsilon": 1.0, "delta": 1e-6, "steps": [{"mechanism": "toy_noise", "block": "b", "rho": 0.01}]}
+    cases = {"plain": (spec(), True), "repaired": (spec(cap=0.1), False),
+             "privatised": (spec() | {"privacy": priv}, False)}
+    for name, (raw, expected) in cases.items():
+        parsed = load_spec(raw, registry)
+        assert _untouched(parsed, registry, "b", parsed.blocks["b"]) is expected, name

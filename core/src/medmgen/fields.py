@@ -27,14 +27,9 @@ def setting(
     le: float | None = None,
     lt: float | None = None,
     choices: Sequence[str] | None = None,
-    path: bool = False,
 ) -> Any:
-    """A documented spec field; bounds apply to a number or to each number of a list.
-
-    ``path=True`` marks a file path relative to the spec: the resolved ``spec.toml``
-    writes it resolved, so the package's copy of the spec still finds the file.
-    """
-    meta = {_KEY: {"doc": doc, "ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices, "path": path}}
+    """A documented spec field; bounds apply to a number or to each number of a list."""
+    meta = {_KEY: {"doc": doc, "ge": ge, "gt": gt, "le": le, "lt": lt, "choices": choices}}
     if factory is not None:
         return attrs.field(factory=factory, metadata=meta)
     return attrs.field(default=default, metadata=meta)

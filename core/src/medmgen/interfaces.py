@@ -8,7 +8,6 @@ states its name and what it handles as class attributes, so registries and the
 from __future__ import annotations
 
 import abc
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
@@ -22,7 +21,7 @@ from medmgen import seeds
 from medmgen.block_tables import LazyTables, as_lazy_tables
 from medmgen.errors import InputError, Problem
 from medmgen.fields import setting
-from medmgen.ledger import Pattern
+from medmgen.ledger import Pattern, at_limit
 from medmgen.progress import NullProgress, Progress
 
 
@@ -124,10 +123,12 @@ class BlockContext:
         ``quantity`` picks one of the pattern's further planted quantities (``also``,
         e.g. a rule's ``"support"``); the default is its main one.
         """
+        if quantity is None or quantity == pattern.quantity:
+            return self.effective.get(pattern.id, pattern.target())
         for q, key, target, _ in pattern.quantities():
-            if quantity in (None, q):
+            if q == quantity:
                 return self.effective.get(key, target)
-        return None if quantity else pattern.target()
+        return None
 
     def resolve(self, path: str) -> Path:
         """A path from the spec, relative to the spec file's directory."""
@@ -229,9 +230,7 @@ class Threshold:
     def holds(self, value: float | None, limit: float) -> bool:
         """Whether ``value`` meets ``limit``; a value equal to it up to float rounding does
         (``0.05 - 0.049`` is ``0.0010000000000000009``, a deviation of exactly 0.001)."""
-        if value is None:
-            return True
-        if math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12):
+        if value is None or at_limit(value, limit):
             return True
         return value <= limit if self.op == "<=" else value >= limit
 

@@ -180,6 +180,12 @@ def from_json_dict(
     return Ledger(seed=int(data["seed"]), patterns=lists["patterns"], accidental=lists["accidental"])
 
 
+def at_limit(value: float, limit: float) -> bool:
+    """``value`` equals ``limit`` up to float rounding (``0.05 - 0.049`` is a deviation of
+    exactly 0.001): such a value meets the limit."""
+    return math.isclose(value, limit, rel_tol=1e-9, abs_tol=1e-12)
+
+
 def status_for(p: Pattern, tolerances: Mapping[str, float]) -> str:
     """Default status over every planted quantity: destroyed at zero, weakened when more
     than the quantity's tolerance (``tolerances["support"]``, ...) below target."""
@@ -188,8 +194,7 @@ def status_for(p: Pattern, tolerances: Mapping[str, float]) -> str:
         return p.status
     if any(r <= 0.0 < t for _, t, r in judged):
         return "destroyed"
-    if any(q in tolerances and t - r > tolerances[q] and not math.isclose(t - r, tolerances[q], rel_tol=1e-9,
-                                                                          abs_tol=1e-12) for q, t, r in judged):
+    if any(q in tolerances and t - r > tolerances[q] and not at_limit(t - r, tolerances[q]) for q, t, r in judged):
         return "weakened"
     return "kept"
 

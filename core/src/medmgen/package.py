@@ -93,21 +93,31 @@ def check_output(target: Path, force: bool = False) -> Path:
             raise InputError.one(str(target), "", "output path exists and is not a directory",
                                  "a new or empty directory, or a package to replace with --force", "a file")
         entries = list(target.iterdir())
-        if entries and not (force and (target / "manifest.json").is_file()):
+        if entries and not (force and _ours(target)):
             expected = ("a new or empty directory (or --force)" if not force else
-                        "a new or empty directory, or a dataset package (--force replaces only those)")
+                        "a new or empty directory, or a medmgen package or comparison (--force replaces only those)")
             raise InputError.one(str(target), "", "output directory exists and is not empty", expected,
-                                 f"{len(entries)} entries" + ("" if not force else ", no manifest.json"))
+                                 f"{len(entries)} entries" + ("" if not force else ", not made by medmgen"))
     return target
+
+
+def _ours(directory: Path) -> bool:
+    """A dataset package (its manifest.json has our format) or a ``medmgen compare`` output."""
+    try:
+        return json.loads((directory / "manifest.json").read_text()).get("format") == MANIFEST_FORMAT
+    except (OSError, ValueError, AttributeError):
+        return (directory / "compare.json").is_file() and (directory / "compare.md").is_file()
 
 
 @contextmanager
 def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a fresh temporary directory that becomes ``target`` only on success.
+    """Yield a fresh temporary directory whose files become ``target``'s only on success.
 
     ``target`` may be missing or an empty directory; with ``force`` it may also be a
-    dataset package (it has a ``manifest.json``), which is replaced. Anything else is
-    refused: ``force`` never deletes files that are not a package.
+    package or comparison medmgen wrote (see :func:`check_output`), whose files are
+    replaced. An existing directory is kept (it may be the working directory): its old
+    entries go, the new ones move in, ``manifest.json`` last, so a package is complete
+    once its manifest is there.
     """
     target = check_output(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -120,17 +130,14 @@ def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if target.is_dir() and not any(target.iterdir()):  # keep the directory (it may be the cwd): move into it
-        for entry in tmp.iterdir():
-            os.rename(entry, target / entry.name)
-        tmp.rmdir()
-    elif target.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.rename(target, trash / "old")
+    if not target.exists():
         os.rename(tmp, target)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.rename(tmp, target)
+        return
+    for old in target.iterdir():
+        shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+    for entry in sorted(tmp.iterdir(), key=lambda e: e.name == "manifest.json"):
+        os.rename(entry, target / entry.name)
+    tmp.rmdir()
 
 
 def write_package(result: Any, out: Path, registry: Registry, *, force: bool = False) -> Path:
@@ -243,14 +250,13 @@ def compare_manifests(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
 
 
 def verify_package(directory: Path, manifest: Mapping[str, Any], *, hashes: bool = True) -> list[str]:
-    """How a package's files differ from its own manifest: missing, changed (sha256, with
-    ``hashes``) or not listed."""
+    """How a package's files differ from its own manifest: missing, or changed (sha256, with
+    ``hashes``). Files the manifest does not list (a ``.DS_Store``...) are not its business."""
     listed = manifest.get("files", {})
-    present = {str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file() and p.name != "manifest.json"}
-    out = [f"{rel}: listed in manifest.json, missing" for rel in sorted(set(listed) - present)]
-    out += [f"{rel}: not listed in manifest.json" for rel in sorted(present - set(listed))]
+    missing = sorted(rel for rel in listed if not (directory / rel).is_file())
+    out = [f"{rel}: listed in manifest.json, missing" for rel in missing]
     if hashes:
-        for rel in sorted(set(listed) & present):
+        for rel in sorted(set(listed) - set(missing)):
             if file_digest(directory, rel)["sha256"] != listed[rel].get("sha256"):
                 out.append(f"{rel}: sha256 differs from manifest.json")
     return out

@@ -91,7 +91,8 @@ def evaluate_all(
 
 def _finite(value: Any) -> Any:
     """``value`` with every NaN or infinite float (a metric that cannot be computed, such as
-    a distance between empty histograms) replaced by None: JSON has no NaN."""
+    a distance between empty histograms) replaced by None: JSON has no NaN. Applied to each
+    evaluator's metrics (before thresholds) and to the whole report."""
     if isinstance(value, float | np.floating):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, Mapping):
@@ -204,7 +205,7 @@ def run(
                 continue
             ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
                                iteration=it, effective=effective, workers=workers, progress=progress,
-                               data_dir=data_dir)
+                               data_dir=data_dir if _untouched(spec, registry, name, block) else None)
             gen = gens[name]
             task = progress.task(f"{name}: pass {it + 1}", total=1)
             with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):
@@ -263,7 +264,7 @@ def run(
                    for name, b in spec.blocks.items()},
         "cost": {"stages": cost.stages},
     }
-    return RunResult(spec=spec, ledger=ledger, blocks=results, report=report, figures=figures, files=files)
+    return RunResult(spec=spec, ledger=ledger, blocks=results, report=_finite(report), figures=figures, files=files)
 
 
 def _set_threads(workers: int) -> None:
@@ -279,6 +280,15 @@ def _check_unique_ids(patterns: list[Pattern], source: str) -> None:
         if p.id in seen:
             raise InputError.one(source, f"blocks.{p.block}", "two planted patterns share an id", "unique ids", p.id)
         seen.add(p.id)
+
+
+def _untouched(spec: Spec, registry: Registry, name: str, block: Any) -> bool:
+    """No repairer or privacy step changes the block's data after its generator: only then
+    may the generator write its files while it makes the data (``BlockContext.data_dir``)."""
+    if any(step.block == name for step in spec.privacy_steps):
+        return False
+    return not any(("*" in cls.modalities or block.modality in cls.modalities) and cls().applies(block)
+                   for cls in registry.repairers.values())
 
 
 def _repair(registry: Registry, name: str, block: Any, result: BlockResult, ctx: BlockContext) -> BlockResult:

@@ -8,6 +8,7 @@ values, unknown modalities or generators, cross-field conflicts) and raises one
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -20,7 +21,7 @@ from attrs import frozen
 
 from medmgen.converter import converter, structure
 from medmgen.errors import InputError, PluginError, Problem
-from medmgen.fields import check_instance, join, meta, setting
+from medmgen.fields import check_instance, join, setting
 from medmgen.interfaces import BlockSpec, PrivacyStep, Section
 from medmgen.overrides import apply_overrides
 from medmgen.plugins import Registry
@@ -77,12 +78,10 @@ class Spec:
     directory: Path = Path(".")
 
     def to_dict(self) -> dict[str, Any]:
-        """The resolved spec as plain data (no ``None``), re-runnable as it is: relative file
-        paths (fields declared ``setting(path=True)``, such as a block's ``source``) are
-        written resolved against the spec's directory, so the copy in a package still finds
-        the file."""
+        """The resolved spec as plain data (no ``None``), re-runnable as it is (relative file
+        paths as written: see :func:`load_spec` for how a package's copy resolves them)."""
         out: dict[str, Any] = {"dataset": _plain(self.dataset)}
-        out["blocks"] = {name: self._paths(b, _plain(b)) for name, b in self.blocks.items()}
+        out["blocks"] = {name: _plain(b) for name, b in self.blocks.items()}
         out["thresholds"] = dict(sorted(self.thresholds.items()))
         out["feedback"] = _plain(self.feedback)
         if self.privacy is not None:
@@ -90,18 +89,8 @@ class Spec:
             priv["steps"] = [_plain(s) for s in self.privacy_steps]
             out["privacy"] = priv
         for name, value in self.sections.items():
-            out[name] = self._paths(value, _plain(value))
+            out[name] = _plain(value)
         return out
-
-    def _paths(self, obj: Any, plain: Any) -> Any:
-        """``plain`` (the data of ``obj``) with its relative path fields resolved."""
-        if not attrs.has(type(obj)) or not isinstance(plain, dict):
-            return plain
-        for f in attrs.fields(type(obj)):
-            value = plain.get(f.name)
-            if meta(f).get("path") and isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
-                plain[f.name] = str((self.directory / value).resolve())
-        return plain
 
     def tolerances(self) -> dict[str, float]:
         """Each quantity's tolerance: ``max_support_deviation = 0.001`` gives ``{"support": 0.001}``."""
@@ -145,6 +134,16 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise InputError.one(source, "", f"not valid TOML: {exc}") from None
 
 
+def _package_spec_dir(directory: Path) -> Path | None:
+    """The original spec's directory when ``directory`` is a dataset package (its manifest
+    records it), so the package's ``spec.toml`` finds the files the original one named."""
+    try:
+        recorded = json.loads((directory / "manifest.json").read_text()).get("spec_dir")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return Path(recorded) if isinstance(recorded, str) and recorded else None
+
+
 def load_spec(
     spec: str | Path | Mapping[str, Any],
     registry: Registry,
@@ -158,8 +157,10 @@ def load_spec(
 
     ``spec`` is a TOML file or its already-parsed data (then ``source`` names it in
     messages and relative paths resolve against its directory, else the cwd).
-    ``base_dir`` overrides where relative paths in the spec (``source = ...``) resolve:
-    a package's ``spec.toml`` resolves them where the original spec was.
+    ``base_dir`` overrides where relative paths in the spec (``source = ...``) resolve. A
+    package's ``spec.toml`` keeps them as written (so it is the same bytes wherever the spec
+    was) and resolves them where the original spec was: the ``spec_dir`` of the
+    ``manifest.json`` beside it.
     """
     if isinstance(spec, Mapping):
         raw = _deep_copy(spec)
@@ -168,6 +169,7 @@ def load_spec(
     else:
         path = Path(spec)
         raw, source, directory = read_toml(path), str(path), path.resolve().parent
+        directory = _package_spec_dir(directory) or directory
     if base_dir is not None:
         directory = Path(base_dir)
     problems = apply_overrides(raw, overrides)

@@ -364,13 +364,19 @@ def test_cli_evaluate_against_a_real_file(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_the_package_spec_reruns_with_a_relative_source(tmp_path: Path) -> None:
-    """``source`` is relative to the spec; the package's resolved spec.toml (another directory)
-    writes it resolved, so generating from it gives the same data."""
+    """``source`` is relative to the spec; the package's spec.toml keeps it as written and
+    resolves it where the original spec was, so generating from it gives the same data."""
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "real.dat").write_text("1 2 3\n2 3\n1 3 4\n4 5\n" * 50)
     (tmp_path / "in" / "spec.toml").write_text('[blocks.b]\nmodality = "transaction"\nsource = "real.dat"\n')
-    first = medmgen.generate(tmp_path / "in" / "spec.toml", out=tmp_path / "a")
-    assert first.spec.to_dict()["blocks"]["b"]["source"] == str((tmp_path / "in" / "real.dat").resolve())
-    medmgen.generate(tmp_path / "a" / "spec.toml", out=tmp_path / "b")
-    for name in ("b.txt", "b.parquet"):
-        assert (tmp_path / "a" / "data" / name).read_bytes() == (tmp_path / "b" / "data" / name).read_bytes()
+    medmgen.generate(tmp_path / "in" / "spec.toml", out=tmp_path / "a")
+    assert 'source = "real.dat"' in (tmp_path / "a" / "spec.toml").read_text()  # as written: same bytes anywhere
+    medmgen.generate(tmp_path / "a" / "spec.toml", out=tmp_path / "b")  # resolved where the original spec was
+    for name in ("spec.toml", "data/b.txt", "data/b.parquet"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    (tmp_path / "elsewhere").mkdir()  # the same spec and file in another directory: the same package bytes
+    for name in ("spec.toml", "real.dat"):
+        (tmp_path / "elsewhere" / name).write_bytes((tmp_path / "in" / name).read_bytes())
+    medmgen.generate(tmp_path / "elsewhere" / "spec.toml", out=tmp_path / "c")
+    for name in ("spec.toml", "data/b.txt", "data/b.parquet", "ledger.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "c" / name).read_bytes()

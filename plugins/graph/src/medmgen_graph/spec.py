@@ -139,7 +139,7 @@ class OverlapSpec:
 class GraphBlock(BlockSpec):
     """A graph with planted communities (degree-corrected planted partition, LFR knobs) and motifs."""
 
-    source: str | None = setting(None, path=True, doc="Edge list to fit (relative to the spec file): the degree law, "
+    source: str | None = setting(None, doc="Edge list to fit (relative to the spec file): the degree law, "
                                            "Louvain communities and mixing are learned from it.")
     nodes: int | None = setting(None, doc="Number of nodes; ids are 0..nodes-1 (default 1000; with source, the "
                                           "source's node count, and at least that).", ge=2, le=2**40)

@@ -21,9 +21,8 @@ class EvaluationSection:
                             ge=100, le=10_000_000)
     mmd_rows: int = setting(2_000, doc="Rows sampled from each table for the MMD (its cost grows with the square).",
                             ge=50, le=20_000)
-    holdout: str = setting("", path=True,
-                           doc="Real rows the generator never saw (CSV/Parquet, relative to the spec file); "
-                               "empty: a random holdout_fraction of the real table is held out.")
+    holdout: str = setting("", doc="Real rows the generator never saw (CSV/Parquet, relative to the spec file); "
+                                   "empty: a random holdout_fraction of the real table is held out.")
     holdout_fraction: float = setting(0.2, doc="Share of the real table held out when no holdout file is given.",
                                       gt=0, lt=1)
     categorical: list[str] = setting(factory=list, doc="Columns always treated as categorical.")

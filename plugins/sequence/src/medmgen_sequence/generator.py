@@ -30,7 +30,7 @@ class PlantedSequences(Generator):
 
     def __init__(self) -> None:
         self._resolved: tuple[SequenceBlock, SequenceBlock] | None = None
-        self._drafts: dict[str, ParquetDraft] = {}  # block -> its last pass's Parquet, encoding ahead
+        self._drafts: dict[str, list[ParquetDraft]] = {}  # block -> every pass's Parquet, encoded ahead
 
     def resolve(self, block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
         """The block with defaults filled in and, with ``source``, the file's distributions (read once)."""
@@ -56,11 +56,12 @@ class PlantedSequences(Generator):
         with numba_threads(ctx.workers):
             data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
             data = evolve(data, workers=ctx.workers)
-            if ctx.block in self._drafts:  # a later pass supersedes it (a chosen earlier pass re-encodes)
-                self._drafts[ctx.block].cancel()
+            drafts = self._drafts.setdefault(ctx.block, [])
+            for draft in drafts:  # a later pass supersedes them (a chosen earlier pass re-encodes)
+                draft.cancel()
             if ctx.data_dir is not None:  # a package is being written: encode its Parquet file now,
                 # overlapping the ledger's counting below
-                self._drafts[ctx.block] = data.encode_ahead(ctx.data_dir, ctx.block, f"pass{ctx.iteration}")
+                drafts.append(data.encode_ahead(ctx.data_dir, ctx.block, f"pass{ctx.iteration}", drafts))
             return _result(block, plan, n_hosts, data, ctx)
 
     def records(self, block: SequenceBlock) -> int | None:

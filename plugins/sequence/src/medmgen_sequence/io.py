@@ -96,11 +96,13 @@ class SequenceData:
         """The whole block as one table (of :meth:`batches` chunks)."""
         return {"": pa.Table.from_batches(list(self.batches()), schema=self.schema())}
 
-    def encode_ahead(self, directory: Path, block: str, tag: str) -> ParquetDraft:
+    def encode_ahead(self, directory: Path, block: str, tag: str, others: list[ParquetDraft]) -> ParquetDraft:
         """Start encoding ``<block>.parquet`` now, on a background thread, into ``directory``
         (the package's ``data/``) under a ``.``-name, for :meth:`write_parquet` to rename into
-        place (it encodes again if the draft was cancelled)."""
+        place (it encodes again if the draft was cancelled). ``others`` are the block's other
+        passes' drafts, which :meth:`write_parquet` waits for and removes."""
         self._files.draft = ParquetDraft(self, Path(directory) / f".{block}.parquet.{tag}")
+        self._files.others = others
         return self._files.draft
 
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
@@ -122,6 +124,9 @@ class SequenceData:
                 with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
                     for batch in self.batches():
                         writer.write_batch(batch, row_group_size=batch.num_rows)
+        for other in self._files.others:  # passes not kept: their files go before the package is hashed
+            if other is not draft:
+                other.drop()
         self._files.written.add((directory, block))
         return [path]
 
@@ -168,11 +173,12 @@ class _Files:
     """The mutable side of a :class:`SequenceData`: its draft, and where its text is written."""
 
     draft: ParquetDraft | None = None
+    others: list[ParquetDraft] = attrs.Factory(list)
     written: set[tuple[Path, str]] = attrs.Factory(set)
 
 
 class ParquetDraft:
-    """A block's Parquet file encoded ahead into a temporary file on a background thread.
+    """A block's Parquet file encoded ahead on a background thread.
 
     pyarrow releases the GIL for the whole file, so the encoding overlaps whatever runs
     next (the exact ledger's counting, even in numba kernels that hold the GIL);
@@ -202,6 +208,12 @@ class ParquetDraft:
     def cancel(self) -> None:
         """Do not use this draft (a later pass replaced its data)."""
         self._cancel.set()
+
+    def drop(self) -> None:
+        """Cancel it, wait for its thread and remove its file."""
+        self._cancel.set()
+        self._thread.join()
+        self._drop()
 
     def move_to(self, path: Path) -> bool:
         """Rename the finished file to ``path`` when it is in the same directory (once);

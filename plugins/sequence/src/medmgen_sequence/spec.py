@@ -128,10 +128,9 @@ class SequenceBlock(BlockSpec):
     items: int | None = setting(None, doc="Alphabet size; item ids are 1..items (default 1000, or the source "
                                 "file's largest id; at most 10,000,000: popularity tables hold one entry an id).", ge=1,
                                 le=10_000_000)
-    source: str | None = setting(None, path=True,
-                                 doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
-                                     "items per itemset and item popularity replace itemsets, itemset_size and "
-                                     "popularity.")
+    source: str | None = setting(None, doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
+                                 "items per itemset and item popularity replace itemsets, itemset_size and "
+                                 "popularity.")
     itemsets: CountDist = setting(factory=lambda: CountDist(mean=8.0),
                                   doc="Itemsets per sequence.")
     itemset_size: CountDist = setting(factory=lambda: CountDist(mean=2.5),

@@ -141,7 +141,7 @@ class ClassTarget:
 class FittedBlock(TabularBlock):
     """A synthetic copy of a real table (CSV or Parquet)."""
 
-    source: str = setting(path=True, doc="The real table to fit: .csv, .csv.gz or .parquet, relative to the spec file.")
+    source: str = setting(doc="The real table to fit: .csv, .csv.gz or .parquet, relative to the spec file.")
     records: int = setting(0, doc="Rows to generate; 0 means as many as the source has.", ge=0)
     target: str = setting("", doc="Optional column that utility metrics predict (the Bayesian network's root).")
     max_levels: int = setting(100_000, doc="A text column with more distinct values than this is treated as an "

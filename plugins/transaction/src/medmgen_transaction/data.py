@@ -205,11 +205,13 @@ class FilesAhead:
         pending = list(self._pending)
 
         def close() -> None:
-            for write in pending:
-                write.result()
-            self._writer.close()
-            for f in self._texts:
-                f.close()
+            try:
+                for write in pending:
+                    write.result()
+            finally:
+                self._writer.close()
+                for f in self._texts:
+                    f.close()
 
         self._done = self._encode.submit(close)
         self._encode.shutdown(wait=False)

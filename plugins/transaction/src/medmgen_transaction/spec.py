@@ -192,7 +192,7 @@ class TransactionBlock(BlockSpec):
     length: LengthSpec = setting(factory=lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH),
                                  doc="Transaction length distribution (before planted items are added).")
     popularity: PopularitySpec = setting(factory=PopularitySpec, doc="Background item popularity.")
-    source: str | None = setting(None, path=True, doc="FIMI/SPMF file to learn length and popularity from (replaces "
+    source: str | None = setting(None, doc="FIMI/SPMF file to learn length and popularity from (replaces "
                                  "'length' and 'popularity'; relative to the spec file).")
     timestamps: TimestampSpec | None = setting(None, doc="Add an int64 'timestamp' column (Poisson arrivals).")
     chunk: int = setting(65_536, doc="Transactions per partition, the unit of seeding (output depends on it, "
