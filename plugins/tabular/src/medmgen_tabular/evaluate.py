@@ -52,7 +52,7 @@ class TabularFidelity(Evaluator):
             synth = evaluation.tables[name]
             names = set(synth.schema().names)
             max_levels = getattr(block, "max_levels", 100_000)
-            columns = [c for c in encode(real_table, max_levels, str(source))
+            columns = [c for c in encode(real_table, max_levels, str(source), warn=False)
                        if not c.identifier and c.name in names]
             if not columns:
                 continue

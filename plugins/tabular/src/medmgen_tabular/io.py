@@ -89,8 +89,10 @@ class Column:
         return c
 
 
-def encode(table: pa.Table, max_levels: int, source: str) -> list[Column]:
-    """Encode every column; a huge text column is warned about and treated as an identifier."""
+def encode(table: pa.Table, max_levels: int, source: str, *, warn: bool = True) -> list[Column]:
+    """Encode every column; a huge text column is treated as an identifier (and, with
+    ``warn``, warned about: the generator warns once, an evaluator reading the same file again
+    does not)."""
     out = []
     n = table.num_rows
     for name in table.column_names:
@@ -105,8 +107,9 @@ def encode(table: pa.Table, max_levels: int, source: str) -> list[Column]:
         integer = pa.types.is_integer(col.type)
         is_id = (text or integer) and not has_null and nuniq == n and n >= ID_MIN_ROWS
         if text and nuniq > max_levels and not is_id:
-            warnings.warn(f"{source}: column {name!r} has {nuniq} distinct values (more than max_levels = "
-                          f"{max_levels}); treated as an identifier", stacklevel=3)
+            if warn:
+                warnings.warn(f"{source}: column {name!r} has {nuniq} distinct values (more than max_levels = "
+                              f"{max_levels}); treated as an identifier", stacklevel=3)
             is_id = True
         codes = codes.astype(np.int32)
         values = pa.array(np.asarray(uniques)).cast(col.type) if len(uniques) else pa.array([], type=col.type)
