@@ -4,8 +4,9 @@ Layout (see ``docs/contract``)::
 
     DIR/manifest.json spec.toml ledger.json report.json report.html data/<block>.*
 
-Everything is written into a temporary directory beside ``DIR`` and renamed into
-place, so an interrupted run never leaves a half package that looks whole. The only
+Everything is written into a temporary directory beside ``DIR`` (generators may write
+their data files there while they run) and moved into place, ``manifest.json`` last, so
+an interrupted run never leaves a half package that looks whole. The only
 non-hashed content is ``report.json``'s ``cost`` field (wall times and memory); the
 manifest hashes ``report.json`` with that field removed.
 """
