@@ -57,3 +57,15 @@ def test_recall_and_precision_from_the_ledger():
     out = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental))
     assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3}
     assert recovery(L.Ledger(seed=1)) == {}
+
+
+def test_recall_uses_each_blocks_own_smallest_target():
+    """Block a's miner runs at 0.01, block b's at 0.2: b's pattern realized at 0.15 is below
+    its own block's threshold, though above a's, so it is not found."""
+    from medmgen.evaluators.spec_error import recovery
+
+    planted = [Rate(id="a0", block="a", target_support=0.01, realized_support=0.0101),
+               Rate(id="b0", block="b", target_support=0.2, realized_support=0.15),
+               Rate(id="b1", block="b", target_support=0.3, realized_support=0.3)]
+    out = recovery(L.Ledger(seed=1, patterns=planted))
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 1.0}

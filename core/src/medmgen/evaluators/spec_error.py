@@ -42,15 +42,21 @@ class SpecError(Evaluator):
 def recovery(ledger: Any) -> dict[str, float]:
     """Recall and precision of planted supports (a rule's A ∪ C too) for a miner run at the smallest target.
 
-    Recall: share of planted patterns whose realized support reaches the smallest planted
-    target (a miner at that threshold finds them). Precision: those found over everything
-    such a miner reports, i.e. plus the ledger's ``accidental`` list, which each modality's
-    own miner fills with unplanned patterns at that threshold.
+    Recall: share of planted patterns whose realized support reaches their block's smallest
+    planted target (a miner run on that block at that threshold finds them). Precision: those
+    found over everything such miners report, i.e. plus the ledger's ``accidental`` lists,
+    which each modality's own miner fills with unplanned patterns at its block's threshold.
+    ``min_target_support`` is the smallest of those thresholds.
     """
-    planted = [(t, r) for p in ledger.patterns for q, _, t, r in p.quantities() if q == "support" and t is not None]
+    planted: dict[str, list[tuple[float, float | None]]] = {}
+    for p in ledger.patterns:
+        for q, _, t, r in p.quantities():
+            if q == "support" and t is not None:
+                planted.setdefault(p.block, []).append((t, r))
     if not planted:
         return {}
-    floor = min(t for t, _ in planted)
-    found = sum(1 for _, r in planted if (r or 0.0) >= floor)
-    return {"min_target_support": floor, "recall": found / len(planted),
+    floors = {block: min(t for t, _ in pats) for block, pats in planted.items()}
+    found = sum(1 for block, pats in planted.items() for _, r in pats if (r or 0.0) >= floors[block])
+    total = sum(len(pats) for pats in planted.values())
+    return {"min_target_support": min(floors.values()), "recall": found / total,
             "precision": found / (found + len(ledger.accidental)) if found else 0.0}
