@@ -116,6 +116,13 @@ def test_missing_cells_avoid_pattern_columns_and_output_is_deterministic(registr
     assert digest["a"] == digest["b"]
 
 
+def test_missing_with_every_column_used_by_a_pattern_says_so(registry):
+    spec = block(records=500, numeric=2, missing=0.1, clusters={"count": 2})
+    with pytest.warns(UserWarning, match="every column is used by a planted pattern"):
+        ds = medmgen.generate(spec, registry=registry)
+    assert not ds.to_pandas("t")[["x0", "x1"]].isna().any().any()
+
+
 def test_planted_spec_problems_have_key_paths(registry):
     bad = block(numeric=2, categorical=[3], label="x0",
                 class_rules=[{"label": 1, "when": [{"column": "x9", "op": "~", "value": 1}]}],

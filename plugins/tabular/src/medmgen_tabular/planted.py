@@ -8,6 +8,7 @@ block's constraints are repaired (:func:`recount_planted`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -262,6 +263,9 @@ class PlantedGenerator(Generator):
     def _missing(self, block: PlantedBlock, names: list[str], rng: np.random.Generator) -> dict[str, np.ndarray]:
         if block.missing <= 0:
             return {}
+        if not names:
+            warnings.warn(f"missing = {block.missing}: every column is used by a planted pattern (rules, "
+                          "clusters, anomalies), so no cell is left empty", stacklevel=2)
         return {c: rng.random(block.records) < block.missing for c in names}
 
     def _count_rules(self, block: PlantedBlock, plan: Sequence[Pattern], rules: list[list[Condition]],
