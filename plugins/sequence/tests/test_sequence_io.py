@@ -104,25 +104,28 @@ def test_a_parquet_draft_gives_the_same_file_once_and_leaves_nothing_else(tmp_pa
         d.mkdir()
     small_data()[0].write_parquet(dirs["direct"], "b")
     data = small_data()[0]
-    draft = data.encode_ahead(dirs["ahead"], "b", "pass0", [])
-    assert draft._path.parent == dirs["ahead"] and draft._path.name.startswith(".")
+    draft, text = data.write_ahead(dirs["ahead"], "b", "pass0", [])
+    assert all(p.parent == dirs["ahead"] and p.name.startswith(".") for d in (draft, text) for p in d._paths)
     data.write_parquet(dirs["ahead"], "b")
     assert sorted(p.name for p in dirs["ahead"].iterdir()) == ["b.parquet", "b.timestamped.txt", "b.txt"]  # renamed
     mode = (dirs["direct"] / "b.parquet").stat().st_mode
     assert (dirs["ahead"] / "b.parquet").stat().st_mode == mode  # the mode a direct write gets
-    assert not draft.move_to(dirs["ahead"] / "twice.parquet")  # used up: a second write encodes again
+    assert not draft.move_to([dirs["ahead"] / "twice.parquet"])  # used up: a second write encodes again
     data.write_parquet(dirs["again"], "b")
     other = small_data()[0]
-    other.encode_ahead(dirs["cancelled"], "b", "pass0", []).cancel()  # stopped or finished, the file is the same
+    for d in other.write_ahead(dirs["cancelled"], "b", "pass0", []):
+        d.cancel()  # stopped or finished, the files are the same
     other.write_parquet(dirs["cancelled"], "b")
     third = small_data()[0]
-    third.encode_ahead(dirs["ahead"], "b", "pass1", [])  # drafted for another directory: written there afresh
+    third.write_ahead(dirs["ahead"], "b", "pass1", [])  # drafted for another directory: written there afresh
     third.write_parquet(dirs["elsewhere"], "b")
     third._files.draft._thread.join()
+    third._files.text._thread.join()
     want = digests(dirs["direct"])
     # every directory holds the same files; drafts not used stay as .-files (the core removes them)
     assert all({k: v for k, v in digests(d).items() if not k.startswith(".")} == want for d in dirs.values())
-    assert [p.name for p in dirs["ahead"].iterdir() if p.name.startswith(".")] == [".b.parquet.pass1"]
+    assert sorted(p.name for p in dirs["ahead"].iterdir() if p.name.startswith(".")) == [
+        ".b.parquet.pass1", ".b.timestamped.txt.pass1", ".b.txt.pass1"]
     assert pq.ParquetFile(dirs["ahead"] / "b.parquet").metadata.num_row_groups == 8
 
 
@@ -131,7 +134,7 @@ def test_the_drafts_of_passes_not_kept_are_removed_by_the_kept_one(tmp_path):
     first's thread and removes its file, so only the final names are left."""
     drafts: list = []
     first, second = small_data()[0], small_data()[0]
-    drafts.append(first.encode_ahead(tmp_path, "b", "pass0", drafts))
-    drafts.append(second.encode_ahead(tmp_path, "b", "pass1", drafts))
+    drafts += first.write_ahead(tmp_path, "b", "pass0", drafts)
+    drafts += second.write_ahead(tmp_path, "b", "pass1", drafts)
     second.write_parquet(tmp_path, "b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.parquet", "b.timestamped.txt", "b.txt"]

@@ -741,7 +741,7 @@ def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, i
     return out
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, nogil=True)
 def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, lo: int,
                hi: int) -> np.ndarray:
     """SPMF text of sequences ``lo..hi-1``: ``5 -1 8 9 -1 2 -1 -2`` and a newline per sequence.

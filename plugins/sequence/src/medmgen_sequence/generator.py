@@ -16,7 +16,7 @@ from medmgen.interfaces import BlockContext, BlockResult, Generator
 from medmgen.ledger import Drift
 from medmgen_sequence import mining, planting
 from medmgen_sequence.fit import fit_spmf
-from medmgen_sequence.io import ParquetDraft, SequenceData
+from medmgen_sequence.io import Draft, SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 from medmgen_sequence.spec import CountDist, Popularity, SequenceBlock
 from medmgen_sequence.threads import numba_threads
@@ -30,7 +30,7 @@ class PlantedSequences(Generator):
 
     def __init__(self) -> None:
         self._resolved: tuple[SequenceBlock, SequenceBlock] | None = None
-        self._drafts: dict[str, list[ParquetDraft]] = {}  # block -> every pass's Parquet, encoded ahead
+        self._drafts: dict[str, list[Draft]] = {}  # block -> every pass's files, written ahead
 
     def resolve(self, block: SequenceBlock, ctx: BlockContext) -> SequenceBlock:
         """The block with defaults filled in and, with ``source``, the file's distributions (read once)."""
@@ -59,9 +59,9 @@ class PlantedSequences(Generator):
             drafts = self._drafts.setdefault(ctx.block, [])
             for draft in drafts:  # a later pass supersedes them (a chosen earlier pass re-encodes)
                 draft.cancel()
-            if ctx.data_dir is not None:  # a package is being written: encode its Parquet file now,
+            if ctx.data_dir is not None:  # a package is being written: write its files now,
                 # overlapping the ledger's counting below
-                drafts.append(data.encode_ahead(ctx.data_dir, ctx.block, f"pass{ctx.iteration}", drafts))
+                drafts += data.write_ahead(ctx.data_dir, ctx.block, f"pass{ctx.iteration}", drafts)
             return _result(block, plan, n_hosts, data, ctx)
 
     def records(self, block: SequenceBlock) -> int | None:

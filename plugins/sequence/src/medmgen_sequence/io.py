@@ -96,36 +96,41 @@ class SequenceData:
         """The whole block as one table (of :meth:`batches` chunks)."""
         return {"": pa.Table.from_batches(list(self.batches()), schema=self.schema())}
 
-    def encode_ahead(self, directory: Path, block: str, tag: str, others: list[ParquetDraft]) -> ParquetDraft:
-        """Start encoding ``<block>.parquet`` now, on a background thread, into ``directory``
-        (the package's ``data/``) under a ``.``-name, for :meth:`write_parquet` to rename into
-        place (it encodes again if the draft was cancelled). ``others`` are the block's other
-        passes' drafts, which :meth:`write_parquet` waits for and removes."""
-        self._files.draft = ParquetDraft(self, Path(directory) / f".{block}.parquet.{tag}")
+    def write_ahead(self, directory: Path, block: str, tag: str, others: list[Draft]) -> list[Draft]:
+        """Start writing ``<block>.parquet`` and the SPMF texts now, on background threads,
+        into ``directory`` (the package's ``data/``) under ``.``-names, for
+        :meth:`write_parquet` to rename into place (it writes again what was cancelled).
+        ``others`` are the block's other passes' drafts, which :meth:`write_parquet` waits
+        for and removes."""
+        directory = Path(directory)
+        texts = [directory / f".{p.name}.{tag}" for p in self._text_paths(directory, block)]
+        self._files.draft = ParquetDraft(self, [directory / f".{block}.parquet.{tag}"], "parquet-draft")
+        self._files.text = TextDraft(self, texts, "text-draft")
         self._files.others = others
-        return self._files.draft
+        return [self._files.draft, self._files.text]
 
     def write_parquet(self, directory: Path, block: str) -> Sequence[Path]:
         """``<block>.parquet`` (zstd, one row group per ``ROW_GROUP`` sequences) and, in the
         same sweep, the text files of :meth:`write_extra`. The stages overlap: this thread
         formats a chunk's text (numba) while another writes the previous one to disk, and
-        the Parquet file is either the :meth:`encode_ahead` draft finishing meanwhile (then
-        moved into place) or encoded here on a third thread, a row group per chunk (file writes and
-        pyarrow release the GIL)."""
+        the Parquet file is encoded on a third thread, a row group per chunk (file writes and
+        pyarrow release the GIL); files :meth:`write_ahead` drafted are renamed into place
+        instead."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
-        draft = self._files.draft
-        if draft is None:
+        draft, text = self._files.draft, self._files.text
+        if draft is None or text is None:
             with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
                 self._sweep(directory, block, writer)
         else:
-            self._sweep(directory, block, None)
-            if not draft.move_to(path):  # cancelled or used: encode it now
+            if not text.move_to(self._text_paths(directory, block)):  # cancelled or used: write it now
+                self._sweep(directory, block, None)
+            if not draft.move_to([path]):
                 with pq.ParquetWriter(path, self.schema(), **PARQUET) as writer:
                     for batch in self.batches():
                         writer.write_batch(batch, row_group_size=batch.num_rows)
         for other in self._files.others:  # passes not kept: their files go before the package is hashed
-            if other is not draft:
+            if other is not draft and other is not text:
                 other.drop()
         self._files.written.add((directory, block))
         return [path]
@@ -173,66 +178,95 @@ class _Files:
     """The mutable side of a :class:`SequenceData`: its draft, and where its text is written."""
 
     draft: ParquetDraft | None = None
-    others: list[ParquetDraft] = attrs.Factory(list)
+    text: TextDraft | None = None
+    others: list[Draft] = attrs.Factory(list)
     written: set[tuple[Path, str]] = attrs.Factory(set)
 
 
-class ParquetDraft:
-    """A block's Parquet file encoded ahead on a background thread.
+class Draft:
+    """Some of a block's files written ahead, on a background thread, beside their final
+    place (the package's ``data/``, ``BlockContext.data_dir``) under ``.``-names; renamed
+    into place by :meth:`move_to`, or removed when dropped.
 
-    pyarrow releases the GIL for the whole file, so the encoding overlaps whatever runs
-    next (the exact ledger's counting, even in numba kernels that hold the GIL);
-    :meth:`cancel` (a feedback pass that is superseded) skips it if not started and
-    marks it unusable. The file is written beside its final place (the package's ``data/``,
-    ``BlockContext.data_dir``) under a ``.``-name and renamed, or removed when dropped.
+    :meth:`cancel` (a feedback pass that is superseded) stops it as soon as it can and
+    marks it unusable. :class:`ParquetDraft` encodes the Parquet file in one pyarrow call
+    (no GIL for the whole file); :class:`TextDraft` formats the SPMF texts a chunk at a time
+    with a GIL-free kernel on one numba thread, so both overlap the ledger's counting.
     """
 
-    def __init__(self, data: SequenceData, path: Path) -> None:
-        self._path = path  # beside the final file: the move is a rename
+    def __init__(self, data: SequenceData, paths: Sequence[Path], name: str) -> None:
+        self._paths = list(paths)
         self._cancel = threading.Event()
         self._done = False
         self._error: BaseException | None = None
-        self._drop = weakref.finalize(self, _remove, path)
-        self._thread = threading.Thread(target=self._encode, args=(data,), name="parquet-draft", daemon=True)
+        self._drop = weakref.finalize(self, _remove, *self._paths)
+        self._thread = threading.Thread(target=self._guard, args=(data,), name=name, daemon=True)
         self._thread.start()
 
-    def _encode(self, data: SequenceData) -> None:
+    def _guard(self, data: SequenceData) -> None:
         try:
-            table = pa.Table.from_batches(list(data.batches()), schema=data.schema())
-            if not self._cancel.is_set():  # one call: pyarrow never waits for the GIL mid-file
-                pq.write_table(table, self._path, row_group_size=ROW_GROUP, **PARQUET)
-                self._done = not self._cancel.is_set()
+            self._write(data)
+            self._done = not self._cancel.is_set()
         except BaseException as exc:  # handed to the writer, which raises it
             self._error = exc
+
+    def _write(self, data: SequenceData) -> None:
+        raise NotImplementedError
 
     def cancel(self) -> None:
         """Do not use this draft (a later pass replaced its data)."""
         self._cancel.set()
 
     def drop(self) -> None:
-        """Cancel it, wait for its thread and remove its file."""
+        """Cancel it, wait for its thread and remove its files."""
         self._cancel.set()
         self._thread.join()
         self._drop()
 
-    def move_to(self, path: Path) -> bool:
-        """Rename the finished file to ``path`` when it is in the same directory (once);
+    def move_to(self, paths: Sequence[Path]) -> bool:
+        """Rename the finished files to ``paths`` when they are in the same directory (once);
         False when cancelled, already used or elsewhere."""
-        if Path(path).parent != self._path.parent:
+        if [Path(p).parent for p in paths] != [p.parent for p in self._paths]:
             return False
         self._thread.join()
         if self._error is not None:
             raise self._error
         if not self._done or not self._drop.alive:
             return False
-        os.replace(self._path, path)
+        for tmp, path in zip(self._paths, paths, strict=True):
+            os.replace(tmp, path)
         self._drop.detach()
         return True
 
 
-def _remove(path: Path) -> None:
-    with suppress(FileNotFoundError):
-        os.remove(path)
+class ParquetDraft(Draft):
+    """``<block>.parquet`` written ahead (see :class:`Draft`)."""
+
+    def _write(self, data: SequenceData) -> None:
+        table = pa.Table.from_batches(list(data.batches()), schema=data.schema())
+        if not self._cancel.is_set():  # one call: pyarrow never waits for the GIL mid-file
+            pq.write_table(table, self._paths[0], row_group_size=ROW_GROUP, **PARQUET)
+
+
+class TextDraft(Draft):
+    """``<block>.txt`` (and ``<block>.timestamped.txt``) written ahead (see :class:`Draft`)."""
+
+    def _write(self, data: SequenceData) -> None:
+        with ExitStack() as stack:
+            files = [stack.enter_context(p.open("wb")) for p in self._paths]
+            stack.enter_context(numba_threads(1))  # this thread's kernels: one thread, beside the counting
+            for lo in range(0, data.records, ROW_GROUP):
+                if self._cancel.is_set():
+                    return
+                hi = min(data.records, lo + ROW_GROUP)
+                for f, timed in zip(files, (False, True)):
+                    f.write(data._text(lo, hi, timed))
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        with suppress(FileNotFoundError):
+            os.remove(path)
 
 
 def _rebased(offsets: np.ndarray) -> pa.Array:
