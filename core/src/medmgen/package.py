@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -129,7 +130,7 @@ def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
     try:
         yield tmp
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _remove_tree(tmp)
         raise
     if not target.exists():
         os.rename(tmp, target)
@@ -139,6 +140,16 @@ def atomic_dir(target: Path, force: bool = False) -> Iterator[Path]:
     for entry in sorted(tmp.iterdir(), key=lambda e: e.name == "manifest.json"):
         os.rename(entry, target / entry.name)
     tmp.rmdir()
+
+
+def _remove_tree(tmp: Path) -> None:
+    """Remove ``tmp``; a generator's writer thread may still create a file in it for a moment
+    (a run interrupted while writing ahead), so try again briefly."""
+    for _ in range(20):
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not tmp.exists():
+            return
+        time.sleep(0.05)
 
 
 def write_package(result: Any, out: Path, registry: Registry, *, force: bool = False) -> Path:

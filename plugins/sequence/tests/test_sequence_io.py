@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -138,3 +142,25 @@ def test_the_drafts_of_passes_not_kept_are_removed_by_the_kept_one(tmp_path):
     drafts += second.write_ahead(tmp_path, "b", "pass1", drafts)
     second.write_parquet(tmp_path, "b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.parquet", "b.timestamped.txt", "b.txt"]
+
+
+def test_an_interrupt_while_files_are_written_ahead_leaves_nothing(tmp_path):
+    """Ctrl-C while the background threads write the block's files into the package being
+    built: exit 130, no package, no temporary directory left beside it."""
+    spec = tmp_path / "s.toml"
+    spec.write_text('[blocks.c]\nmodality = "sequence"\nrecords = 400000\nitems = 2000\n'
+                    '[blocks.c.random_sequential_patterns]\ncount = 20\n')
+    proc = subprocess.Popen([sys.executable, "-m", "medmgen.cli", "generate", str(spec), "-o", str(tmp_path / "p")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not list(tmp_path.glob(".p.tmp-*/data/.c.*")):
+            time.sleep(0.01)
+        assert list(tmp_path.glob(".p.tmp-*/data/.c.*")), "the run never started writing ahead"
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.toml"]
