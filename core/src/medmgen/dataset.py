@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from medmgen import ledger as ledger_mod
-from medmgen.package import atomic_dir, block_files, check_output, fill_package, read_json, spec_dir_of
+from medmgen.package import atomic_dir, block_files, fill_package, read_json, spec_dir_of
 from medmgen.pipeline import run
 from medmgen.plugins import Registry, load_registry
 from medmgen.progress import Progress
@@ -85,8 +85,9 @@ def generate(
         result = run(parsed, registry, workers=workers, progress=progress)
         tables = {name: dict(r.data.tables()) for name, r in result.blocks.items()}
         return Dataset(result.spec, result.ledger, result.report, tables, None)
-    path = check_output(Path(out), force)
-    with atomic_dir(path, force=force) as tmp:  # generators may write their files into it as they go
+    path = Path(out).resolve()
+    # the target is checked before anything is generated; generators may write their files into it as they go
+    with atomic_dir(path, force=force) as tmp:
         (tmp / "data").mkdir()
         result = run(parsed, registry, workers=workers, progress=progress, data_dir=tmp / "data")
         fill_package(result, tmp, registry)

@@ -197,6 +197,9 @@ def run(
     ledger = Ledger(seed=root)
     best: tuple[tuple[float, ...], int, dict[str, BlockResult], Ledger] | None = None
     held = False
+    # where each block may write its files while it is made (never for a block changed afterwards)
+    block_dirs = {name: data_dir if _untouched(spec, registry, name, block) else None
+                  for name, block in spec.blocks.items()}
     for it in range(max_iter):
         previous, results = results, {}
         for name, block in spec.blocks.items():
@@ -205,7 +208,7 @@ def run(
                 continue
             ctx = BlockContext(block=name, root_seed=root, spec_dir=spec.directory, source=spec.source,
                                iteration=it, effective=effective, workers=workers, progress=progress,
-                               data_dir=data_dir if _untouched(spec, registry, name, block) else None)
+                               data_dir=block_dirs[name])
             gen = gens[name]
             task = progress.task(f"{name}: pass {it + 1}", total=1)
             with cost.stage("generate"), _plugin_call(f"generator {gen.modality}/{gen.name} on block {name!r}"):

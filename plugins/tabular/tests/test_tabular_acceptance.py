@@ -12,19 +12,12 @@ import pytest
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.cli import main as cli
 from medmgen.errors import InputError
-from medmgen.plugins import load_registry
 from medmgen_tabular.constraints import redraw_combinations, violations
 from medmgen_tabular.io import id_shape
 from medmgen_tabular.planted import exact_counts
 from medmgen_tabular.spec import Constraint
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

@@ -17,12 +17,6 @@ from medmgen.plugins import load_registry
 
 
 @pytest.fixture(scope="module")
-def registry():
-    """A fresh registry of the core and this plugin only (no other installed plugin)."""
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
-
-
-@pytest.fixture(scope="module")
 def source(tmp_path_factory):
     rng = np.random.default_rng(8)
     n = 2000

@@ -11,9 +11,7 @@ import pytest
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.errors import InputError
-from medmgen.plugins import load_registry
 from medmgen_tabular import custom
 
 THIRD_PARTY = '''
@@ -80,11 +78,6 @@ def third_party(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     yield
     sys.modules.pop("acme_rules", None)
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

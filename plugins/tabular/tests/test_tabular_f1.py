@@ -15,18 +15,11 @@ from sklearn.metrics import f1_score
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.errors import InputError
-from medmgen.plugins import load_registry
 from medmgen_tabular import classf1
 
 ADULT = Path(__file__).resolve().parents[4] / "shared" / "data" / "adult" / "adult.csv.gz"
 TARGET = "income>50K"
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

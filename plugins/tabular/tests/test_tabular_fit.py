@@ -17,18 +17,10 @@ from sklearn.metrics import roc_auc_score
 import medmgen
 import medmgen.builtins
 import medmgen.errors
-import medmgen_tabular.plugin
 from medmgen.cli import main
-from medmgen.plugins import load_registry
 
 ADULT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "adult" / "adult.csv.gz"
 TARGET = "income>50K"
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """A fresh registry of the core and this plugin only (no other installed plugin)."""
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

@@ -15,15 +15,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.errors import InputError
-from medmgen.plugins import load_registry
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """A fresh registry of the core and this plugin only (no other installed plugin)."""
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 def block(**extra) -> dict:

@@ -12,14 +12,7 @@ from sklearn.metrics import f1_score
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.errors import InputError
-from medmgen.plugins import load_registry
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

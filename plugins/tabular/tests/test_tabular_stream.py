@@ -13,18 +13,11 @@ import pytest
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
-from medmgen.plugins import load_registry
 from medmgen_tabular import fidelity
 
 ADULT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "adult" / "adult.csv.gz"
 TARGET = "income>50K"
 RECORDS, CHUNK = 5000, 1024  # five sampling chunks, the last one short
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,8 @@ import pytest
 
 import medmgen
 import medmgen.builtins
-import medmgen_tabular.plugin
 from medmgen.package import write_package
 from medmgen.pipeline import run
-from medmgen.plugins import load_registry
 from medmgen.spec import load_spec
 
 ADULT = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "adult" / "adult.csv.gz"
@@ -30,11 +28,6 @@ CONSTRAINTS = [
     {"kind": "not_null", "column": "flag"},  # resample
     {"kind": "fixed_combinations", "columns": ["relationship", "sex"]},  # resample
 ]
-
-
-@pytest.fixture(scope="module")
-def registry():
-    return load_registry(entry_points=False, extra=[("core", medmgen.builtins), ("tabular", medmgen_tabular.plugin)])
 
 
 @pytest.fixture(scope="module")

@@ -121,9 +121,7 @@ class TransactionData:
         with utilities, and in the same sweep the text files of :meth:`write_extra`."""
         directory = Path(directory)
         path = directory / f"{block}.parquet"
-        if self.ahead is not None and self.ahead.move_to(directory, block):
-            pass  # the counting sweep wrote them there: renamed into place
-        else:
+        if self.ahead is None or not self.ahead.move_to(directory, block):  # else: the sweep wrote them
             schema = self.schema()
             with ExitStack() as stack:
                 writer = stack.enter_context(pq.ParquetWriter(path, schema, **_parquet_options(schema)))
@@ -177,9 +175,8 @@ class FilesAhead:
         self.directory, self.block = directory, block
         self._final = [f"{block}.parquet", *text_names(recipe, block)]
         self._paths = [directory / f".{name}.{tag}" for name in self._final]
-        schema = schema_of(recipe)
-        self._schema = schema
-        self._writer = pq.ParquetWriter(self._paths[0], schema, **_parquet_options(schema))
+        self._schema = schema_of(recipe)
+        self._writer = pq.ParquetWriter(self._paths[0], self._schema, **_parquet_options(self._schema))
         self._texts = [p.open("wb") for p in self._paths[1:]]
         self._encode = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
         self._save = ThreadPoolExecutor(max_workers=1, thread_name_prefix="text")
