@@ -213,7 +213,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     reg = _registry(args)
     if args.against is not None and not args.against.exists():
-        raise InputError.one(str(args.against), "", "file not found")
+        raise InputError.one(str(args.against), "--against", "file not found")
     ds = load(args.directory, registry=reg)
     missing = [d for d in verify_package(args.directory, read_json(args.directory / "manifest.json"), hashes=False)
                if d.endswith("missing")]

@@ -237,7 +237,13 @@ class Threshold:
 
 @frozen(kw_only=True)
 class Evaluation:
-    """What evaluators see: the resolved spec, the ledger, each block's tables, a real file."""
+    """What evaluators see: the resolved spec, the ledger, each block's tables, a real file.
+
+    ``against`` is the ``medmgen evaluate --against`` file. An evaluator that compares a block
+    with it takes it through :meth:`use_against` (or :meth:`real_files`), which records the
+    block in ``against_used``; when the evaluators are done and no block took the file, the
+    core reports it as an input error rather than ignoring it.
+    """
 
     spec: Any
     ledger: Any
@@ -245,12 +251,22 @@ class Evaluation:
     tables: LazyTables = attrs.field(converter=as_lazy_tables)
     against: Path | None = None
     iteration: int | None = None
+    # the blocks compared with ``against`` so far (filled by :meth:`use_against`)
+    against_used: set[str] = attrs.field(factory=set, eq=False)
+
+    def use_against(self, block: str) -> Path:
+        """The ``--against`` file, recorded as the real data ``block`` is compared with."""
+        if self.against is None:
+            raise ValueError("no --against file to use")
+        self.against_used.add(block)
+        return Path(self.against)
 
     def real_files(self, modality: str, against: Path | None) -> Iterator[tuple[str, Path]]:
         """``(block, real file)`` of each ``modality`` block with data: ``against`` (the
-        ``--against`` file, when the calling evaluator's modality claims it), else the block's
-        ``source``, relative to the spec's directory as generators read it. Blocks with
-        neither are left out; a file that is not there is an input error naming the key."""
+        ``--against`` file, when the calling evaluator's modality claims it; each block it is
+        yielded for is recorded in ``against_used``), else the block's ``source``, relative to
+        the spec's directory as generators read it. Blocks with neither are left out; a file
+        that is not there is an input error naming the key."""
         for name, block in self.spec.blocks.items():
             tables = self.tables.get(name)
             if getattr(block, "modality", None) != modality or tables is None or "" not in tables:
@@ -258,6 +274,7 @@ class Evaluation:
             source = getattr(block, "source", None)
             if against is not None:
                 path, where = Path(against), "--against"
+                self.against_used.add(name)
             elif source:
                 path, where = Path(source).expanduser(), f"blocks.{name}.source"
                 path = path if path.is_absolute() else Path(self.spec.directory) / path
@@ -273,12 +290,15 @@ class Evaluator(abc.ABC):
     """Computes metrics for a dataset; may declare thresholds that judge them.
 
     ``in_loop = True`` evaluators are cheap and run on every feedback iteration; the
-    rest run once on the final data.
+    rest run once on the final data. ``takes_against`` says which ``--against`` file the
+    evaluator compares with (e.g. ``"a table (CSV, Parquet) for tabular blocks"``; empty:
+    none), for the error when no evaluator takes the file given.
     """
 
     name: ClassVar[str]
     thresholds: ClassVar[tuple[Threshold, ...]] = ()
     in_loop: ClassVar[bool] = False
+    takes_against: ClassVar[str] = ""
 
     def applies(self, evaluation: Evaluation) -> bool:
         return True

@@ -72,7 +72,11 @@ def evaluate_all(
     registry: Registry, evaluation: Evaluation, in_loop_only: bool = False, figures: list | None = None,
     files: dict | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run the registered evaluators; collect report figures and per-record tables if asked."""
+    """Run the registered evaluators; collect report figures and per-record tables if asked.
+
+    An ``evaluation.against`` file that no evaluator compared a block with is an input error
+    (see :func:`check_against_used`), raised before anything is printed or written.
+    """
     metrics = {}
     for name, cls in sorted(registry.evaluators.items()):
         if in_loop_only and not cls.in_loop:
@@ -86,7 +90,27 @@ def evaluate_all(
                 if files is not None:
                     for key, table in ev.tables(evaluation, metrics[name]).items():
                         files[f"evaluation/{name}/{key}.parquet"] = table
+    if not in_loop_only:
+        check_against_used(registry, evaluation)
     return metrics
+
+
+def check_against_used(registry: Registry, evaluation: Evaluation) -> None:
+    """Raise an :class:`InputError` when ``evaluation.against`` is set but no evaluator took it
+    (``against_used`` is empty): the file, what the installed evaluators take, what the package holds."""
+    if evaluation.against is None or evaluation.against_used:
+        return
+    by_form: dict[str, list[str]] = {}
+    for name, cls in sorted(registry.evaluators.items()):
+        if cls.takes_against:
+            by_form.setdefault(cls.takes_against, []).append(name)
+    takes = [f"{form} [{', '.join(names)}]" for form, names in sorted(by_form.items())]
+    held = sorted({getattr(b, "modality", "?") for b in evaluation.spec.blocks.values()})
+    raise InputError.one(
+        str(evaluation.against), "--against",
+        "no evaluator compares this package's blocks with this file: nothing was compared",
+        "one of: " + "; ".join(takes) if takes else "none: no installed evaluator compares with a real file",
+        "blocks of modality " + ", ".join(held) if held else "no blocks")
 
 
 def _finite(value: Any) -> Any:
@@ -174,7 +198,6 @@ def run(
     *,
     workers: int = 1,
     progress: Progress | None = None,
-    against: Path | None = None,
     data_dir: Path | None = None,
 ) -> RunResult:
     """Generate every block of ``spec`` under the feedback loop and evaluate the result.
@@ -247,7 +270,7 @@ def run(
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
         files: dict[str, Any] = {}
-        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, against=against),
+        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables),
                                figures=figures, files=files)
     for name, r in results.items():
         if r.metrics:

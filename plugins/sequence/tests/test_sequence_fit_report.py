@@ -179,10 +179,13 @@ def test_evaluate_against_reads_the_file_for_every_block(package, tmp_path, caps
     metrics = json.loads(capsys.readouterr().out)["metrics"]["sequence_fit"]
     for block in ("f", "g"):
         assert_metrics(metrics, reference(other, parse(pkg / "data" / f"{block}.txt")), f"{block}.")
-    # A table is another modality's reference: the source block keeps its own file.
+    # A table is the tabular evaluators' reference; this package has none, so nothing takes it:
+    # an input error naming the file and the option, not metrics that silently ignore it.
     (tmp_path / "t.csv").write_text("a\n1\n")
-    assert cli.main(["-q", "evaluate", str(pkg), "--against", str(tmp_path / "t.csv"), "--json"]) == 0
-    assert sorted({k.split(".")[0] for k in json.loads(capsys.readouterr().out)["metrics"]["sequence_fit"]}) == ["f"]
+    assert cli.main(["-q", "evaluate", str(pkg), "--against", str(tmp_path / "t.csv"), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"{tmp_path / 't.csv'}:--against: no evaluator compares")
+    assert "got 'blocks of modality sequence'" in err
 
 
 def test_evaluate_against_a_malformed_or_missing_file_is_an_input_error(package, tmp_path, capsys) -> None:

@@ -95,10 +95,13 @@ def test_against_stands_for_every_block(package: Path, tmp_path: Path, capsys) -
     for block in ("f", "p"):
         assert metrics_of(block, got) == pytest.approx(reference(read(other), read(package / "data" / f"{block}.txt")),
                                                        abs=1e-12)
-    # A table is another modality's reference: the source block keeps its own file.
+    # A table is the tabular evaluators' reference; this package has none, so nothing takes it:
+    # an input error naming the file and the option, not metrics that silently ignore it.
     (tmp_path / "t.csv").write_text("a\n1\n")
-    assert cli.main(["-q", "evaluate", str(package), "--against", str(tmp_path / "t.csv"), "--json"]) == 0
-    assert {k.split(".")[0] for k in json.loads(capsys.readouterr().out)["metrics"]["transaction_fit"]} == {"f"}
+    assert cli.main(["-q", "evaluate", str(package), "--against", str(tmp_path / "t.csv"), "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"{tmp_path / 't.csv'}:--against: no evaluator compares")
+    assert "got 'blocks of modality transaction'" in err
 
 
 def test_a_missing_source_at_evaluate_is_an_input_error(package: Path, tmp_path: Path, capsys) -> None:

@@ -13,13 +13,14 @@ from typing import Any
 import pyarrow as pa
 
 from medmgen.interfaces import Evaluation, Evaluator, Threshold
-from medmgen_metrics.sources import tabular_blocks
+from medmgen_metrics.sources import TAKES_AGAINST, tabular_blocks
 
 
 class Fidelity(Evaluator):
     """Marginals, pairs, correlations, MMD, propensity and coverage of tabular blocks vs real data."""
 
     name = "fidelity"
+    takes_against = TAKES_AGAINST
     thresholds = (
         Threshold(name="max_mean_2way_tvd", metric="fidelity.tvd_2way_mean", default=0.15,
                   doc="Mean total-variation distance over all 2-way marginals, synthetic vs real (0..1)."),
@@ -66,6 +67,7 @@ class Utility(Evaluator):
     """Train on synthetic, test on real (TSTR) against train-on-real (TRTR) and on both combined."""
 
     name = "utility"
+    takes_against = TAKES_AGAINST
     thresholds = (
         Threshold(name="min_tstr_f1_ratio", metric="utility.tstr_f1_ratio", default=0.5, op=">=",
                   doc="Macro F1 on real holdout rows of a model trained on synthetic rows, over the same "
@@ -114,6 +116,7 @@ class PrivacyRisk(Evaluator):
     """Exact copies, distances to closest records, membership inference and Anonymeter-style attacks."""
 
     name = "privacy_risk"
+    takes_against = TAKES_AGAINST
     thresholds = (
         Threshold(name="max_exact_copy_excess", metric="privacy_risk.exact_copy_excess", default=0.05,
                   doc="Share of synthetic rows that equal a real training row, beyond the share of real holdout "

@@ -334,7 +334,7 @@ def prepare(evaluation: Evaluation, block: str) -> Pair:
     """The :class:`Pair` of one block (see :func:`~medmgen_metrics.sources.tabular_blocks` for which qualify)."""
     cfg = settings(evaluation.spec)
     spec_block = evaluation.spec.blocks[block]
-    path = real_path(evaluation, spec_block)
+    path = real_path(evaluation, block)
     assert path is not None
     if not path.exists():
         where = "--against" if evaluation.against is not None else f"blocks.{block}.source"

@@ -153,6 +153,7 @@ class RealFit(Evaluator):
     """Each sequence block against its ``source`` file, or every one against ``--against REAL``."""
 
     name = "sequence_fit"
+    takes_against = "SPMF sequence text (-1/-2 separators) for sequence blocks"
 
     def applies(self, evaluation: Evaluation) -> bool:
         return bool(evaluation.tables) and next(_blocks(evaluation), None) is not None

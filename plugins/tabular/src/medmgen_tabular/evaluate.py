@@ -35,6 +35,7 @@ class TabularFidelity(Evaluator):
     """
 
     name = "tabular_fidelity"
+    takes_against = f"a table ({', '.join(TABLE_SUFFIXES)}) for tabular blocks"
 
     def applies(self, evaluation: Evaluation) -> bool:
         return bool(self._blocks(evaluation))
@@ -47,7 +48,8 @@ class TabularFidelity(Evaluator):
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, block in self._blocks(evaluation).items():
-            source = _table_against(evaluation) or evaluation.spec.directory / block.source
+            against = _table_against(evaluation)
+            source = against or evaluation.spec.directory / block.source
             real_table = read_cached(source.resolve())
             synth = evaluation.tables[name]
             names = set(synth.schema().names)
@@ -56,6 +58,8 @@ class TabularFidelity(Evaluator):
                        if not c.identifier and c.name in names]
             if not columns:
                 continue
+            if against:
+                evaluation.use_against(name)
             maps, real, sizes = [], [], []
             for c in columns:
                 bins = model.level_bins(c, FIDELITY_BINS)

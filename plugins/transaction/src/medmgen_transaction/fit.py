@@ -366,6 +366,7 @@ class RealFit(Evaluator):
     """
 
     name = "transaction_fit"
+    takes_against = "FIMI/SPMF transaction text for transaction blocks"
 
     def applies(self, evaluation: Evaluation) -> bool:
         return bool(evaluation.tables) and next(_blocks(evaluation), None) is not None
