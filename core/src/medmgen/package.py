@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -65,14 +66,41 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def file_digest(root: Path, rel: str) -> dict[str, Any]:
+# sha256 of finished files, hashed by their writers (often on a background thread, as the
+# bytes went out): (device, inode, size, mtime_ns) -> digest. A rename keeps the key; any
+# rewrite changes it, and build_manifest then reads the file again.
+_DIGESTS: dict[tuple[int, int, int, int], str] = {}
+_DIGESTS_LOCK = threading.Lock()
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def remember_digest(path: Path, sha256: str) -> None:
+    """Record the sha256 a writer computed for the closed file ``path``: :func:`build_manifest`
+    takes it instead of reading the file again while the file is unchanged (renames allowed)."""
+    key = _stat_key(Path(path).stat())
+    with _DIGESTS_LOCK:
+        _DIGESTS[key] = sha256
+
+
+def _file_sha256(path: Path) -> str:
+    with _DIGESTS_LOCK:
+        known = _DIGESTS.pop(_stat_key(path.stat()), None)
+    return known if known is not None else sha256_file(path)
+
+
+def file_digest(root: Path, rel: str, *, remembered: bool = False) -> dict[str, Any]:
+    """``rel``'s manifest entry; with ``remembered``, a digest its writer recorded
+    (:func:`remember_digest`) stands for reading the file (checks never pass it)."""
     path = root / rel
     if rel in UNHASHED:
         data = json.loads(path.read_text())
         data.pop(UNHASHED[rel], None)
         text = canonical_json(data).encode()
         return {"sha256": hashlib.sha256(text).hexdigest(), "excludes": UNHASHED[rel]}
-    return {"sha256": sha256_file(path), "size": path.stat().st_size}
+    return {"sha256": _file_sha256(path) if remembered else sha256_file(path), "size": path.stat().st_size}
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
@@ -199,7 +227,7 @@ def build_manifest(root: Path, spec: Any, registry: Registry) -> dict[str, Any]:
     files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != "manifest.json")
     plugins = {p.distribution: p.version for p in registry.plugins if p.distribution and p.ok}
     with ThreadPoolExecutor(2) as pool:  # hashlib releases the GIL: big files hash side by side
-        digests = list(pool.map(lambda rel: file_digest(root, rel), files))
+        digests = list(pool.map(lambda rel: file_digest(root, rel, remembered=True), files))
     return {
         "format": MANIFEST_FORMAT,
         "medmgen": _version("medmgen"),

@@ -19,6 +19,7 @@ from mlxtend.preprocessing import TransactionEncoder
 
 import medmgen
 from medmgen.cli import main
+from medmgen.package import verify_package
 from medmgen_transaction.kinds import Itemset, Rule
 
 
@@ -125,6 +126,8 @@ def test_same_seed_same_bytes_whatever_the_workers(tmp_path: Path) -> None:
         medmgen.generate(spec, out=tmp_path / name, workers=workers)
         runs[name] = digest(tmp_path / name)
     assert runs["a"] == runs["b"] == runs["c"]
+    # the files were hashed as they were written ahead; the manifest holds what is on disk
+    assert verify_package(tmp_path / "a", json.loads((tmp_path / "a" / "manifest.json").read_text())) == []
     medmgen.generate(spec, out=tmp_path / "d", seed=12)
     assert digest(tmp_path / "d")["data/baskets.txt"] != runs["a"]["data/baskets.txt"]
 
