@@ -227,16 +227,17 @@ def random_plants(rng, lengths, n_items, n_patterns=4):
     return arrays, plants
 
 
-@pytest.mark.parametrize(("popularity", "n_items", "mean"), [
-    (Popularity(), 30, 2.5), (Popularity(distribution="zipf", exponent=1.2), 30, 2.5),
-    (Popularity(distribution="zipf", exponent=3.0), 4, 4.0),  # few ids: caps and the smallest-unused fallback
+@pytest.mark.parametrize(("popularity", "n_items", "mean", "longest"), [
+    (Popularity(), 30, 2.5, 6), (Popularity(distribution="zipf", exponent=1.2), 30, 2.5, 6),
+    (Popularity(distribution="zipf", exponent=3.0), 4, 4.0, 6),  # few ids: caps and the smallest-unused fallback
+    (Popularity(), 60, 6.0, 14),  # itemsets past 8 items: drawn one attempt at a time
 ])
-def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean):
+def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean, longest):
     rng = np.random.default_rng(2)
     lo, n = 100, 40
     lengths = rng.integers(1, 6, size=n).astype(np.int32)
     arrays, plants = random_plants(rng, lengths, n_items)
-    size_cdf = count_cdf(CountDist(mean=mean, max=6), n_items)
+    size_cdf = count_cdf(CountDist(mean=mean, max=longest), n_items)
     pop_cdf = popularity_cdf(popularity, n_items)
     guides = guide(size_cdf), guide(pop_cdf)
     want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items,
@@ -250,6 +251,35 @@ def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean):
             assert ref.from_csr(so, to, it) == want
     for (s, p), planted in plants.items():
         assert set(planted) <= set(want[s][p])
+    sizes = [len(itemset) for seq in want for itemset in seq]
+    assert n_items < 8 or min(sizes) <= 4 < max(sizes)  # both sorting networks (and, for longest 14, past 8)
+    assert longest < 14 or max(sizes) > 8
+
+
+def test_overlaps_marks_pattern_itemsets_sharing_an_item():
+    pat_set_off = np.array([0, 1, 3, 4, 6, 7], np.int64)
+    pat_items = np.array([5, 2, 9, 7, 1, 5, 3], np.int32)  # {5} {2,9} {7} {1,5} {3}
+    assert k._overlaps(pat_set_off, pat_items).tolist() == [True, False, False, True, False]
+    rng = np.random.default_rng(4)
+    sets = [sorted(rng.choice(np.arange(1, 20), size=int(rng.integers(1, 4)), replace=False).tolist())
+            for _ in range(12)]
+    off = np.cumsum([0] + [len(s) for s in sets]).astype(np.int64)
+    got = k._overlaps(off, np.array([x for s in sets for x in s], np.int32)).tolist()
+    assert got == [any(set(a) & set(b) for j, b in enumerate(sets) if j != i) for i, a in enumerate(sets)]
+
+
+def test_sorting_networks_sort_every_input():
+    """Four values, and two sorted fours merged: every 0/1 input (so every input) and random ones."""
+    for bits in itertools.product((0, 1), repeat=4):
+        assert list(k._sort4(*bits)) == sorted(bits)
+    for bits in itertools.product((0, 1), repeat=8):
+        x, y = sorted(bits[:4]), sorted(bits[4:])
+        assert list(k._merge44(*x, *y)) == sorted(bits)
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        v = rng.integers(0, 6, size=8).tolist()
+        assert list(k._sort4(*v[:4])) == sorted(v[:4])
+        assert list(k._merge44(*sorted(v[:4]), *sorted(v[4:]))) == sorted(v)
 
 
 @pytest.mark.parametrize("cdf", [[1.0], [0.2, 0.2, 0.7, 1.0], np.cumsum(np.arange(1, 300) ** -1.1).tolist()])
@@ -351,36 +381,111 @@ def test_item_and_pair_supports_match_reference():
         assert got.tolist() == want
 
 
-def test_spmf_bytes_and_parser_round_trip():
+def pattern_csr(patterns):
+    """(itemsets, min_gap, max_gap, window) tuples as the kernels' pattern arrays."""
+    pat_off, pat_set_off, pat_items = [0], [0], []
+    for pat, *_ in patterns:
+        for s in pat:
+            pat_items.extend(s)
+            pat_set_off.append(len(pat_items))
+        pat_off.append(len(pat_set_off) - 1)
+    return (np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
+            np.array([p[1] for p in patterns], np.int64), np.array([p[2] or k.UNBOUNDED for p in patterns], np.int64),
+            np.array([-1 if p[3] is None else p[3] for p in patterns], np.int64))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ledger_counts_match_the_separate_reference_counters(seed):
+    """One pass gives every pattern's support, the pair supports and the item supports: with
+    sequences past 64 itemsets, items again in later itemsets, empty itemsets, tiles of rows,
+    ranks out of item order, pattern items without a rank, and patterns of any shape."""
+    rng = np.random.default_rng(seed)
+    n_items = 7
+    db = (random_db(rng, 70, n_items) + random_db(rng, 5, n_items, longest=90)
+          + [[[1], [], [1, 2]], [[]], [[3], [3], []], [[2, 5], [5], [2]]])
+    db = [db[i] for i in rng.permutation(len(db))]
+    times = np.cumsum(rng.integers(0, 3, size=sum(len(seq) for seq in db))).astype(np.int64)
+    starts = np.cumsum([0] + [len(seq) for seq in db])
+    seq_times = [times[a:b].tolist() for a, b in itertools.pairwise(starts)]
+    patterns = [([[1], [2]], 1, None, None), ([[3], [3]], 1, None, None), ([[2, 5], [5]], 2, None, None),
+                ([[4], [1, 2], [6]], 1, 3, None), ([[7], [2]], 1, None, 6), ([[1]], 1, None, None),
+                ([[6], [6], [6]], 1, 2, 9), ([[1], [1], [1], [1]], 20, None, None)]
+    if seed % 2:  # patterns too wide for the fixed-shape test of position masks
+        patterns.append(([[1, 2], [3], [1, 2], [4], [5], [6], [7], [1], [2]], 1, None, None))
+    n = len(db)
+    bin_a = rng.integers(0, n + 1, size=len(patterns)).astype(np.int64)
+    bin_b = bin_a + rng.integers(0, n + 1 - bin_a)
+    ranked = rng.permutation(np.arange(1, n_items + 1))[:5]
+    index = np.full(n_items + 1, -1, np.int64)
+    index[ranked] = np.arange(ranked.size)
+    pairs = ref.pair_counts(db)
+    for lo, hi in [(0, 5), (1, 4), (0, 0)]:
+        counts, got, sup = k.ledger_counts(*to_csr(db), times, n_items, *pattern_csr(patterns), bin_a, bin_b, index,
+                                           lo, hi, ranked.size, 1 + seed % 3)
+        for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
+            cuts = [0, int(bin_a[j]), int(bin_b[j]), n]
+            want = [ref.support_count(db[a:b], pat, min_gap, max_gap, window, seq_times[a:b])
+                    for a, b in itertools.pairwise(cuts)]
+            assert counts[j].tolist() == want, pat
+        assert got.tolist() == [[pairs.get((int(a), int(b)), 0) for b in ranked] for a in ranked[lo:hi]]
+        if hi > lo:
+            assert sup.tolist() == [sum(any(i in s for s in seq) for seq in db) for i in ranked]
+    assert counts[1, 0] + counts[1, 1] + counts[1, 2] > 0 and got.size == 0  # repeated items were counted
+
+
+def test_pair_counters_past_65535_sequences_in_one_lane():
+    """Pair counters are 16-bit per pass and flushed in time: one lane of 70,003 sequences."""
+    db = [[[1], [2, 3]]] * 70_000 + [[[3], [1]]] * 3
+    index = np.array([-1, 0, 1, 2], np.int64)
+    got, sup = k.pair_item_supports(*to_csr(db), index, 0, 3, 3, 1)
+    assert got.tolist() == [[0, 70_000, 70_000], [0, 0, 0], [3, 0, 0]]
+    assert sup.tolist() == [70_003, 70_000, 70_003]
+    assert k.pair_supports(*to_csr(db), index, 2, 3, 3, 2).tolist() == [[3, 0, 0]]
+
+
+def test_item_counts_match_bincount():
+    items = np.random.default_rng(5).integers(0, 50, size=10_001).astype(np.int32)
+    for lanes in (1, 2, 7):
+        assert k.item_counts(items, 60, lanes).tolist() == np.bincount(items, minlength=61).tolist()
+    assert k.item_counts(np.empty(0, np.int32), 3, 2).tolist() == [0, 0, 0, 0]
+
+
+WRITERS = pytest.mark.parametrize("writer", [k.spmf_bytes, k.spmf_text], ids=["parallel", "one-pass"])
+
+
+@WRITERS
+def test_spmf_bytes_and_parser_round_trip(writer):
     rng = np.random.default_rng(3)
     db = random_db(rng, 50, 2000)
     csr = to_csr(db)
     none = np.empty(0, np.int64)
-    text = k.spmf_bytes(*csr, none, 0, len(db)).tobytes().decode()
+    text = writer(*csr, none, 0, len(db)).tobytes().decode()
     assert text == "".join(ref.spmf_line(seq) for seq in db)
-    assert k.spmf_bytes(*csr, none, 10, 20).tobytes().decode() == "".join(ref.spmf_line(seq) for seq in db[10:20])
+    assert writer(*csr, none, 10, 20).tobytes().decode() == "".join(ref.spmf_line(seq) for seq in db[10:20])
+    assert writer(*csr, none, 7, 7).tobytes() == b""
     error, _, so, to, it = k.parse_spmf(np.frombuffer(("# comment\n\n" + text).encode(), np.uint8))
     assert error == 0
     assert ref.from_csr(so, to, it) == db
     times = [np.cumsum(rng.integers(0, 1000, size=len(seq))).tolist() for seq in db]
     flat = np.array([t for ts in times for t in ts], np.int64)
-    timed = k.spmf_bytes(*csr, flat, 0, len(db)).tobytes().decode()
+    timed = writer(*csr, flat, 0, len(db)).tobytes().decode()
     assert timed == "".join(ref.spmf_line(seq, t) for seq, t in zip(db, times))
     error, _, so, to, it = k.parse_spmf(np.frombuffer(timed.encode(), np.uint8))
     assert error == 0
     assert ref.from_csr(so, to, it) == db
 
 
-def test_spmf_bytes_beyond_the_word_table():
+@WRITERS
+def test_spmf_bytes_beyond_the_word_table(writer):
     """Ids past the 8-byte word table are spelt digit by digit; every slice, with and without times."""
     db = [[[7, TABLE_IDS + 5], [2**31 - 1]], [[TABLE_IDS - 1]], [[9, 10, 99_999]], [[TABLE_IDS - 1, TABLE_IDS]]]
     csr = to_csr(db)
     starts = np.cumsum([0] + [len(seq) for seq in db])
     times = np.arange(starts[-1], dtype=np.int64) * 1_000_003
     for a, b in ((0, 4), (1, 2), (3, 4)):
-        text = k.spmf_bytes(*csr, np.empty(0, np.int64), a, b).tobytes().decode()
+        text = writer(*csr, np.empty(0, np.int64), a, b).tobytes().decode()
         assert text == "".join(ref.spmf_line(seq) for seq in db[a:b])
-        timed = k.spmf_bytes(*csr, times, a, b).tobytes().decode()
+        timed = writer(*csr, times, a, b).tobytes().decode()
         assert timed == "".join(ref.spmf_line(db[i], times[starts[i]:starts[i + 1]].tolist()) for i in range(a, b))
 
 

@@ -252,11 +252,13 @@ def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: i
 
 @numba.njit(cache=True)
 def _plants(i_lo: int, i_hi: int, seq_off: np.ndarray, host_off: np.ndarray, host_seq: np.ndarray,
-            host_pos: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray,
-            pat_items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Planted items of the itemsets of records ``i_lo..i_hi-1``, sorted and distinct per itemset
-    (arguments as in :func:`fill_sequences`). Returns CSR ``(off, items)`` over the range's
-    itemsets: itemset ``seq_off[i_lo] + t`` owns ``items[off[t]:off[t+1]]``."""
+            host_pos: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray,
+            overlaps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Planted items of the itemsets of records ``i_lo..i_hi-1``, distinct per itemset
+    (arguments as in :func:`fill_sequences`; ``overlaps`` from :func:`_overlaps`). Returns CSR
+    ``(off, items)`` over the range's itemsets: itemset ``seq_off[i_lo] + t`` owns
+    ``items[off[t]:off[t+1]]``; ``items`` has 8 spare entries at its end (:func:`_fill_range`
+    reads 8 at a time). Only itemsets where an item may repeat are sorted (the fill sorts)."""
     t_lo = seq_off[i_lo]
     nt = seq_off[i_hi] - t_lo
     off = np.zeros(nt + 1, np.int64)
@@ -265,21 +267,30 @@ def _plants(i_lo: int, i_hi: int, seq_off: np.ndarray, host_off: np.ndarray, hos
     last = np.empty(n_pat, np.int64)
     bases = np.empty(n_pat, np.int64)  # where pattern j's positions start in host_pos
     base = 0
+    gathered = 0
     for j in range(n_pat):
-        k = pat_off[j + 1] - pat_off[j]
         hosts = host_seq[host_off[j]:host_off[j + 1]]
         first[j] = np.searchsorted(hosts, i_lo)
         last[j] = np.searchsorted(hosts, i_hi)
         bases[j] = base
-        base += k * hosts.shape[0]
+        base += (pat_off[j + 1] - pat_off[j]) * hosts.shape[0]
+        gathered += (pat_off[j + 1] - pat_off[j]) * (last[j] - first[j])
+    shared = np.empty(gathered, np.int64)  # itemsets where an item may repeat (repeated entries)
+    n_shared = 0
+    for j in range(n_pat):
+        k = pat_off[j + 1] - pat_off[j]
+        hosts = host_seq[host_off[j]:host_off[j + 1]]
         for h in range(first[j], last[j]):
             s0 = seq_off[hosts[h]] - t_lo
             for i in range(k):
                 t = s0 + host_pos[bases[j] + h * k + i]
-                off[t + 1] += pat_set_off[pat_off[j] + i + 1] - pat_set_off[pat_off[j] + i]
+                was = off[t + 1]
+                shared[n_shared] = t
+                n_shared += (was != 0) & overlaps[pat_off[j] + i]
+                off[t + 1] = was + pat_set_off[pat_off[j] + i + 1] - pat_set_off[pat_off[j] + i]
     for t in range(nt):
         off[t + 1] += off[t]
-    items = np.empty(off[nt], np.int32)
+    items = np.empty(off[nt] + 8, np.int32)
     fill = off[:-1].copy()
     for j in range(n_pat):
         k = pat_off[j + 1] - pat_off[j]
@@ -291,24 +302,45 @@ def _plants(i_lo: int, i_hi: int, seq_off: np.ndarray, host_off: np.ndarray, hos
                 for x in range(pat_set_off[pat_off[j] + i], pat_set_off[pat_off[j] + i + 1]):
                     items[fill[t]] = pat_items[x]
                     fill[t] += 1
-    w = 0  # sort and dedupe each itemset's planted items, compacting in place
+    repeated = False  # pattern itemsets are distinct: only overlapping ones in one itemset can repeat an item
+    for q in range(n_shared):
+        a, b = off[shared[q]], off[shared[q] + 1]
+        _sort(items, a, b)
+        for x in range(a + 1, b):
+            repeated |= items[x] == items[x - 1]
+    if not repeated:
+        return off, items
+    w = 0  # drop repeated items, compacting in place
     for t in range(nt):
         a, b = off[t], off[t + 1]
         off[t] = w
-        if b - a > 1:
-            _sort(items, a, b)
         for x in range(a, b):
             if x == a or items[x] != items[x - 1]:
                 items[w] = items[x]
                 w += 1
     off[nt] = w
-    return off, items[:w]
+    return off, items[:w + 8]
+
+
+@numba.njit(cache=True)
+def _overlaps(pat_set_off: np.ndarray, pat_items: np.ndarray) -> np.ndarray:
+    """Which pattern itemsets share an item with another one (only those can repeat an item in an itemset)."""
+    owner = np.empty(pat_items.shape[0], np.int64)
+    for x in range(pat_set_off.shape[0] - 1):
+        owner[pat_set_off[x]:pat_set_off[x + 1]] = x
+    order = np.argsort(pat_items, kind="mergesort")
+    out = np.zeros(pat_set_off.shape[0] - 1, np.bool_)
+    for q in range(1, order.shape[0]):
+        if pat_items[order[q]] == pat_items[order[q - 1]]:
+            out[owner[order[q]]] = True
+            out[owner[order[q - 1]]] = True
+    return out
 
 
 @numba.njit(cache=True, inline="always")
 def _sort(buf: np.ndarray, a: int, b: int) -> None:
     """Sort ``buf[a:b]`` in place: up to 8 values by odd-even transposition (compare-exchanges
-    without branches, the common itemset), more by insertion."""
+    without branches), more by insertion."""
     if b - a <= 8:
         for r in range(b - a):
             for i in range(a + (r & 1), b - 1, 2):
@@ -325,18 +357,46 @@ def _sort(buf: np.ndarray, a: int, b: int) -> None:
 
 
 @numba.njit(cache=True, inline="always")
-def _size(hp: np.uint64, size_cdf: np.ndarray, size_guide: np.ndarray, n_items: int, planted: int) -> int:
-    """Items of the itemset with hash ``hp`` holding ``planted`` distinct planted items."""
-    return planted + min(1 + _draw_guided(size_cdf, size_guide, _unit(mix(hp))), n_items - planted)
+def _ce(x: int, y: int) -> tuple[int, int]:
+    """A compare-exchange: ``(min, max)``."""
+    return min(x, y), max(x, y)
 
 
 @numba.njit(cache=True, inline="always")
+def _sort4(x0: int, x1: int, x2: int, x3: int) -> tuple[int, int, int, int]:
+    """Four values sorted by a five-comparator network (no branches)."""
+    x0, x1 = _ce(x0, x1)
+    x2, x3 = _ce(x2, x3)
+    x0, x2 = _ce(x0, x2)
+    x1, x3 = _ce(x1, x3)
+    x1, x2 = _ce(x1, x2)
+    return x0, x1, x2, x3
+
+
+@numba.njit(cache=True, inline="always")
+def _merge44(x0: int, x1: int, x2: int, x3: int, y0: int, y1: int, y2: int,
+             y3: int) -> tuple[int, int, int, int, int, int, int, int]:
+    """Two sorted runs of four merged into eight sorted values (Batcher's odd-even merge, no branches)."""
+    x0, y0 = _ce(x0, y0)
+    x1, y1 = _ce(x1, y1)
+    x2, y2 = _ce(x2, y2)
+    x3, y3 = _ce(x3, y3)
+    x2, y0 = _ce(x2, y0)
+    x3, y1 = _ce(x3, y1)
+    x1, x2 = _ce(x1, x2)
+    x3, y0 = _ce(x3, y0)
+    y1, y2 = _ce(y1, y2)
+    return x0, x1, x2, x3, y0, y1, y2, y3
+
+
+@numba.njit(cache=True)
 def _fill_itemset(hp: np.uint64, size: int, pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int,
                   plant: np.ndarray, a: int, b: int, out: np.ndarray, w: int) -> None:
-    """Itemset with hash ``hp`` into ``out[w:w+size]``, sorted: the planted ``plant[a:b]`` (sorted,
-    distinct) and ``z = size - (b - a)`` distinct background ids other than those, drawn
+    """Itemset with hash ``hp`` into ``out[w:w+size]``, sorted: the planted ``plant[a:b]``
+    (distinct) and ``z = size - (b - a)`` distinct background ids other than those, drawn
     (uniform when ``pop_cdf`` is empty, else from it) in up to ``32 * z`` attempts; if that
-    is not enough, the smallest unused ids complete the itemset."""
+    is not enough, the smallest unused ids complete the itemset. The definition; :func:`_fill_range`
+    takes a shortcut when the first ``z`` attempts give distinct new ids (the same itemset)."""
     m = b - a
     for q in range(m):
         out[w + q] = plant[a + q]
@@ -371,39 +431,96 @@ def _holds(out: np.ndarray, w: int, m: int, item: int) -> bool:
 
 
 PLANT_BLOCK = 4096  # records whose planted items are gathered at once (their tables stay in cache)
+SENTINEL = 2**31 - 1  # pads a short itemset to 4 or 8 values for the sorting networks (above any id)
 
 
 @numba.njit(cache=True)
 def _size_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, size_cdf: np.ndarray,
-                size_guide: np.ndarray, n_items: int, plants: tuple, i_lo: int, i_hi: int, sizes: np.ndarray) -> None:
-    """``sizes[t + 1]``: items of each itemset ``t`` of records ``i_lo..i_hi-1``."""
-    for b_lo in range(i_lo, i_hi, PLANT_BLOCK):
-        b_hi = min(i_hi, b_lo + PLANT_BLOCK)
-        off, _ = _plants(b_lo, b_hi, seq_off, *plants)
-        t_lo = seq_off[b_lo]
-        for i in range(b_lo, b_hi):
-            hs = mix(key ^ np.uint64(lo + i))
-            t = seq_off[i]
-            for p in range(lengths[i]):
-                sizes[t + p + 1] = _size(mix(hs ^ np.uint64(p + 1)), size_cdf, size_guide, n_items,
-                                         off[t + p - t_lo + 1] - off[t + p - t_lo])
+                size_guide: np.ndarray, i_lo: int, i_hi: int, sizes: np.ndarray) -> int:
+    """``sizes[t + 1]``: background items drawn for each itemset ``t`` of records ``i_lo..i_hi-1``
+    (before the cap at what the alphabet leaves); returns their sum."""
+    total = 0
+    for i in range(i_lo, i_hi):
+        hs = mix(key ^ np.uint64(lo + i))
+        t = seq_off[i]
+        for p in range(lengths[i]):
+            z = 1 + _draw_guided(size_cdf, size_guide, _unit(mix(mix(hs ^ np.uint64(p + 1)))))
+            sizes[t + p + 1] = z
+            total += z
+    return total
 
 
 @numba.njit(cache=True)
 def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, set_off: np.ndarray,
                 pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, plants: tuple, i_lo: int, i_hi: int,
-                items: np.ndarray) -> None:
-    """Itemsets of records ``i_lo..i_hi-1`` into ``items`` at ``set_off``."""
+                items: np.ndarray, w: int, limit: int) -> int:
+    """Itemsets of records ``i_lo..i_hi-1`` into ``items`` from ``w`` on (never at or past ``limit``);
+    ``set_off[t + 1]`` (the drawn background size on entry) becomes where itemset ``t`` ends.
+    Returns the end.
+
+    An itemset of up to 8 items takes the first ``z`` attempts of :func:`_fill_itemset` at
+    once (4 when it has at most 4 items: no unpredictable loop end), sorted by networks with
+    :data:`SENTINEL` pads, and written 8 values at a time; only when two of them are equal (or
+    the itemset is larger, or near ``limit``) is it drawn again by :func:`_fill_itemset` (the
+    same itemset then), once its block is done: a call in the loop would slow it.
+    """
+    uniform = pop_cdf.shape[0] == 0
+    below = n_items <= SENTINEL - 8  # every id sorts before the pads
     for b_lo in range(i_lo, i_hi, PLANT_BLOCK):
         b_hi = min(i_hi, b_lo + PLANT_BLOCK)
         off, plant = _plants(b_lo, b_hi, seq_off, *plants)
         t_lo = seq_off[b_lo]
+        redo = np.empty(seq_off[b_hi] - t_lo, np.int64)
+        r = 0
+        w0 = w
         for i in range(b_lo, b_hi):
             hs = mix(key ^ np.uint64(lo + i))
             for p in range(lengths[i]):
                 t = seq_off[i] + p
-                _fill_itemset(mix(hs ^ np.uint64(p + 1)), set_off[t + 1] - set_off[t], pop_cdf, pop_guide, n_items,
-                              plant, off[t - t_lo], off[t - t_lo + 1], items, set_off[t])
+                a = off[t - t_lo]
+                m = off[t - t_lo + 1] - a
+                size = m + min(set_off[t + 1], n_items - m)
+                clash = True
+                if size <= 4 and w + 16 <= limit and below:
+                    hp = mix(hs ^ np.uint64(p + 1))
+                    for q in range(4):
+                        items[w + q] = plant[a + q]
+                    for q in range(4):
+                        u = _unit(mix(hp ^ np.uint64(q + 1)))
+                        items[w + m + q] = 1 + (int(u * n_items) if uniform else _draw_guided(pop_cdf, pop_guide, u))
+                    for q in range(4):
+                        items[w + size + q] = SENTINEL - q
+                    x0, x1, x2, x3 = _sort4(items[w], items[w + 1], items[w + 2], items[w + 3])
+                    clash = (x0 == x1) | (x1 == x2) | (x2 == x3)
+                    items[w], items[w + 1], items[w + 2], items[w + 3] = x0, x1, x2, x3
+                elif size <= 8 and w + 16 <= limit and below:
+                    hp = mix(hs ^ np.uint64(p + 1))
+                    for q in range(8):
+                        items[w + q] = plant[a + q]
+                    for q in range(size - m):
+                        u = _unit(mix(hp ^ np.uint64(q + 1)))
+                        items[w + m + q] = 1 + (int(u * n_items) if uniform else _draw_guided(pop_cdf, pop_guide, u))
+                    for q in range(8):
+                        items[w + size + q] = SENTINEL - q
+                    x0, x1, x2, x3 = _sort4(items[w], items[w + 1], items[w + 2], items[w + 3])
+                    y0, y1, y2, y3 = _sort4(items[w + 4], items[w + 5], items[w + 6], items[w + 7])
+                    x0, x1, x2, x3, y0, y1, y2, y3 = _merge44(x0, x1, x2, x3, y0, y1, y2, y3)
+                    clash = ((x0 == x1) | (x1 == x2) | (x2 == x3) | (x3 == y0) | (y0 == y1) | (y1 == y2)
+                             | (y2 == y3))
+                    items[w], items[w + 1], items[w + 2], items[w + 3] = x0, x1, x2, x3
+                    items[w + 4], items[w + 5], items[w + 6], items[w + 7] = y0, y1, y2, y3
+                redo[r] = t
+                r += clash
+                w += size
+                set_off[t + 1] = w
+        for q in range(r):
+            t = redo[q]
+            i = np.searchsorted(seq_off, t, side="right") - 1
+            hp = mix(mix(key ^ np.uint64(lo + i)) ^ np.uint64(t - seq_off[i] + 1))
+            begin = set_off[t] if t > t_lo else w0
+            _fill_itemset(hp, set_off[t + 1] - begin, pop_cdf, pop_guide, n_items, plant, off[t - t_lo],
+                          off[t - t_lo + 1], items, begin)
+    return w
 
 
 @numba.njit(cache=True, parallel=True)
@@ -422,9 +539,11 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
     An itemset at ``(s, p)`` holds its distinct planted items and ``z`` distinct background
     ids other than those: ``z`` drawn from ``size_cdf`` (cut at what the alphabet has left),
     the ids uniform when ``pop_cdf`` is empty, else from it (each cdf with its
-    :func:`guide_table`). Each chunk of ``chunk`` records gathers its own planted items;
-    chunks run in parallel (``prange``), sizes first, then items at their final offsets,
-    so the arrays depend neither on ``chunk`` nor on the thread count. Returns ``seq_off``,
+    :func:`guide_table`), see :func:`_fill_itemset`. Chunks of ``chunk`` records run in
+    parallel (``prange``): background sizes first, which with the chunk's planted items give
+    each chunk room for its items; then each chunk fills its room, gathering its own planted
+    items; then the chunks are closed up (repeated planted items and the cap leave gaps). So
+    the arrays depend neither on ``chunk`` nor on the thread count. Returns ``seq_off``,
     ``set_off`` and ``items`` (offsets from 0).
     """
     n = lengths.shape[0]
@@ -433,20 +552,36 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
         seq_off[i + 1] = seq_off[i] + lengths[i]
     n_sets = seq_off[n]
     n_chunks = (n + chunk - 1) // chunk
-    plants = (host_off, host_seq, host_pos, pat_off, pat_set_off, pat_items)
-    set_off = np.zeros(n_sets + 1, np.int64)  # sizes, then offsets
+    set_off = np.empty(n_sets + 1, np.int64)  # drawn background sizes, then ends
+    set_off[0] = 0
+    start = np.zeros(n_chunks + 1, np.int64)
     for c in numba.prange(n_chunks):
-        _size_range(key, lo, lengths, seq_off, size_cdf, size_guide, n_items, plants, c * chunk,
-                    min(n, (c + 1) * chunk), set_off)
-    for t in range(n_sets):
-        set_off[t + 1] += set_off[t]
-    items = np.empty(set_off[n_sets], np.int32)
+        start[c + 1] = _size_range(key, lo, lengths, seq_off, size_cdf, size_guide, c * chunk,
+                                   min(n, (c + 1) * chunk), set_off)
+    for j in range(pat_off.shape[0] - 1):
+        hosts = host_seq[host_off[j]:host_off[j + 1]]
+        width = pat_set_off[pat_off[j + 1]] - pat_set_off[pat_off[j]]
+        for c in range(n_chunks):
+            start[c + 1] += width * (np.searchsorted(hosts, min(n, (c + 1) * chunk))
+                                     - np.searchsorted(hosts, c * chunk))
+    for c in range(n_chunks):
+        start[c + 1] += start[c]
+    items = np.empty(start[n_chunks] + 8, np.int32)  # 8 spare: an itemset is written 8 values at a time
+    plants = (host_off, host_seq, host_pos, pat_off, pat_set_off, pat_items, _overlaps(pat_set_off, pat_items))
+    end = np.empty(n_chunks, np.int64)
     for c in numba.prange(n_chunks):
-        _fill_range(key, lo, lengths, seq_off, set_off, pop_cdf, pop_guide, n_items, plants, c * chunk,
-                    min(n, (c + 1) * chunk), items)
-    return seq_off, set_off, items
-
-
+        end[c] = _fill_range(key, lo, lengths, seq_off, set_off, pop_cdf, pop_guide, n_items, plants, c * chunk,
+                             min(n, (c + 1) * chunk), items, start[c], start[c + 1])
+    w = 0
+    for c in range(n_chunks):
+        shift = start[c] - w
+        if shift:
+            for x in range(start[c], end[c]):
+                items[x - shift] = items[x]
+            for t in range(seq_off[c * chunk], seq_off[min(n, (c + 1) * chunk)]):
+                set_off[t + 1] -= shift
+        w += end[c] - start[c]
+    return seq_off, set_off, items[:w]
 @numba.njit(cache=True, inline="always")
 def _subset(pat: np.ndarray, a: int, b: int, items: np.ndarray, c: int, d: int) -> bool:
     """Is the sorted ``pat[a:b]`` a subset of the sorted ``items[c:d]``?"""
@@ -535,31 +670,80 @@ def _lowest(mask: np.uint64) -> int:
 
 
 @numba.njit(cache=True, inline="always")
-def _embeds_bits(pat_items: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, where: np.ndarray,
+def _embeds_bits(pat_code: np.ndarray, pat_set_off: np.ndarray, i0: int, i1: int, where: np.ndarray,
                  min_gap: int) -> bool:
     """:func:`_embeds_greedy` on position masks, for sequences of at most 64 itemsets: bit ``p``
-    of ``where[item]`` says itemset ``p`` holds the item, so the leftmost position at or
-    after ``p`` holding a whole pattern itemset is the lowest bit of an AND."""
+    of ``where[code]`` says itemset ``p`` holds the item coded ``code`` (``pat_code``: the
+    pattern items' codes), so the leftmost position at or after ``p`` holding a whole
+    pattern itemset is the lowest bit of an AND; an absent item's mask is 0."""
     p = 0
     for i in range(i0, i1):
         if p >= 64:
             return False
         cand = ~np.uint64(0) << np.uint64(p)
         for x in range(pat_set_off[i], pat_set_off[i + 1]):
-            cand &= where[pat_items[x]]
+            cand &= where[pat_code[x]]
         if cand == 0:
             return False
         p = _lowest(cand) + min_gap
     return True
 
 
+@numba.njit(cache=True, inline="always")
+def _embeds_fixed(prog: np.ndarray, gap: np.ndarray, where: np.ndarray) -> bool:
+    """:func:`_embeds_bits` for a pattern padded in front to a shape all patterns share:
+    ``prog[i, q]`` codes (padding: a code whose mask is all ones), ``gap[i]`` the minimum
+    gap after itemset ``i`` (0 for padding). The same loops for every pattern, and no
+    early exit: no branch the processor can mispredict."""
+    ok = True
+    p = 0
+    for i in range(prog.shape[0]):
+        cand = (~np.uint64(0) << np.uint64(min(p, 63))) if p < 64 else np.uint64(0)
+        for q in range(prog.shape[1]):
+            cand &= where[prog[i, q]]
+        ok &= cand != 0
+        p = _lowest(cand) + gap[i]
+    return ok
+
+
+@numba.njit(cache=True, inline="always")
+def _compact(set_off: np.ndarray, items: np.ndarray, code: np.ndarray, t0: int, t1: int, start: np.ndarray,
+             held: np.ndarray, at: np.ndarray) -> int:
+    """The items of itemsets ``t0..t1-1`` with ``code[item] >= 0``, in order: ``held[u]`` the
+    code, ``at[u]`` the itemset's position ``t - t0``; returns how many.
+
+    ``start`` is zero scratch longer than the items (left zero): it counts the itemsets
+    starting at each item, so positions are a running sum, with no branch on itemset ends.
+    """
+    x0 = set_off[t0]
+    for t in range(t0 + 1, t1):
+        start[set_off[t] - x0] += 1
+    m = 0
+    p = 0
+    for x in range(x0, set_off[t1]):
+        p += start[x - x0]
+        c = code[items[x]]
+        held[m] = c
+        at[m] = p
+        m += c >= 0
+    for t in range(t0 + 1, t1):
+        start[set_off[t] - x0] = 0
+    return m
+
+
 @numba.njit(cache=True)
-def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
-                 pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
-                 max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray, anc_off: np.ndarray,
-                 anc_pat: np.ndarray, s_lo: int, s_hi: int, out: np.ndarray) -> None:
-    """:func:`count_support` over sequences ``s_lo..s_hi-1``, added into ``out``."""
-    mark = np.zeros(n_items + 1, np.int64)
+def _ledger_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, code: np.ndarray,
+                  rank: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray,
+                  pat_code: np.ndarray, min_gap: np.ndarray, max_gap: np.ndarray, window: np.ndarray,
+                  bin_a: np.ndarray, bin_b: np.ndarray, anc_off: np.ndarray, anc_pat: np.ndarray, prog: np.ndarray,
+                  prog_gap: np.ndarray, tile_lo: int, tile_hi: int, s_lo: int, s_hi: int, out: np.ndarray,
+                  pairs: np.ndarray, sup: np.ndarray) -> None:
+    """:func:`ledger_counts` over sequences ``s_lo..s_hi-1``, added into ``out``, ``pairs``, ``sup``."""
+    n_codes = rank.shape[0]
+    slot = np.full(n_codes, -1, np.int64)  # each coded item's place among the sequence's distinct ones, or -1
+    where = np.zeros(n_codes + 1, np.uint64)  # itemsets holding each coded item (up to 64 itemsets), else 0
+    where[n_codes] = ~np.uint64(0)  # the padding of ``prog``
+    fixed = prog.shape[1] > 0
     longest = 1
     widest = 1
     for s in range(s_lo, s_hi):
@@ -568,59 +752,193 @@ def _count_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, ti
     prev = np.empty(longest, np.bool_)
     cur = np.empty(longest, np.bool_)
     pref = np.empty(longest + 1, np.int64)
-    distinct = np.empty(widest, np.int64)
-    where = np.zeros(n_items + 1, np.uint64)  # positions of each item in the sequence (up to 64 itemsets)
+    start = np.zeros(widest + 1, np.int64)
+    held = np.empty(widest + 1, np.int64)
+    at = np.empty(widest + 1, np.int64)
+    distinct = np.empty(widest + 1, np.int64)  # the sequence's distinct coded items, by first itemset,
+    d_rank = np.empty(widest + 1, np.int64)  # their ranks, first and last itemsets
+    d_first = np.empty(widest + 1, np.int64)
+    d_last = np.empty(widest + 1, np.int64)
+    again = np.empty(widest + 1, np.int64)
+    counting = pat_off.shape[0] > 1
+    mining = tile_hi > tile_lo
+    tile = np.zeros((tile_hi - tile_lo, pairs.shape[1]), np.uint16)  # half the cache of int32: flushed into
+    flush = 0  # ``pairs`` before a counter could pass 65,535
+    unranked = False  # some coded items are pattern items without a rank
+    for c in range(n_codes):
+        unranked |= rank[c] < 0
     for s in range(s_lo, s_hi):
         t0, t1 = seq_off[s], seq_off[s + 1]
         length = t1 - t0
-        short = length <= 64
-        m = 0
-        for t in range(t0, t1):
-            bit = np.uint64(1) << np.uint64(t - t0) if short else np.uint64(0)
-            for x in range(set_off[t], set_off[t + 1]):
-                it = items[x]
-                if mark[it] != s + 1:
-                    mark[it] = s + 1
-                    distinct[m] = it
-                    m += 1
-                    where[it] = 0
-                where[it] |= bit
+        short = counting and length <= 64
+        m = _compact(set_off, items, code, t0, t1, start, held, at)
+        d = 0
         for u in range(m):
+            c = held[u]
+            if slot[c] < 0:
+                slot[c] = d
+                distinct[d] = c
+                d_rank[d] = rank[c]
+                d_first[d] = at[u]
+                d += 1
+            d_last[slot[c]] = at[u]
+            if short:
+                where[c] |= np.uint64(1) << np.uint64(at[u])
+        for u in range(d if counting else 0):
             for jj in range(anc_off[distinct[u]], anc_off[distinct[u] + 1]):
                 j = anc_pat[jj]
                 i0, i1 = pat_off[j], pat_off[j + 1]
-                ok = True
-                for x in range(pat_set_off[i0], pat_set_off[i1]):
-                    if mark[pat_items[x]] != s + 1:
-                        ok = False
-                        break
-                if not ok:
-                    continue
-                if window[j] < 0 and max_gap[j] >= UNBOUNDED and short:
-                    found = _embeds_bits(pat_items, pat_set_off, i0, i1, where, min_gap[j])
-                elif window[j] < 0 and max_gap[j] >= UNBOUNDED:
-                    found = _embeds_greedy(pat_items, pat_set_off, i0, i1, items, set_off, t0, length, min_gap[j])
-                elif window[j] < 0:
-                    found = _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, 0, length, -1, min_gap[j],
-                                    max_gap[j], prev, cur, pref)
+                simple = window[j] < 0 and max_gap[j] >= UNBOUNDED
+                if short and simple and fixed:
+                    found = _embeds_fixed(prog[j], prog_gap[j], where)
+                elif short and simple:
+                    found = _embeds_bits(pat_code, pat_set_off, i0, i1, where, min_gap[j])
                 else:
-                    found = False
-                    for p0 in range(length):
-                        if not _subset(pat_items, pat_set_off[i0], pat_set_off[i0 + 1], items, set_off[t0 + p0],
-                                       set_off[t0 + p0 + 1]):
-                            continue
-                        stop = p0 + 1
-                        while stop < length and times[t0 + stop] - times[t0 + p0] <= window[j]:
-                            stop += 1
-                        if _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, p0, stop, p0, min_gap[j],
-                                   max_gap[j], prev, cur, pref):
-                            found = True
+                    ok = True
+                    for x in range(pat_set_off[i0], pat_set_off[i1]):
+                        if slot[pat_code[x]] < 0:
+                            ok = False
                             break
+                    if not ok:
+                        continue
+                    if simple:
+                        found = _embeds_greedy(pat_items, pat_set_off, i0, i1, items, set_off, t0, length,
+                                               min_gap[j])
+                    elif window[j] < 0:
+                        found = _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, 0, length, -1,
+                                        min_gap[j], max_gap[j], prev, cur, pref)
+                    else:
+                        found = False
+                        for p0 in range(length):
+                            if not _subset(pat_items, pat_set_off[i0], pat_set_off[i0 + 1], items, set_off[t0 + p0],
+                                           set_off[t0 + p0 + 1]):
+                                continue
+                            stop = p0 + 1
+                            while stop < length and times[t0 + stop] - times[t0 + p0] <= window[j]:
+                                stop += 1
+                            if _embeds(pat_items, pat_set_off, i0, i1, items, set_off, t0, p0, stop, p0, min_gap[j],
+                                       max_gap[j], prev, cur, pref):
+                                found = True
+                                break
                 if found:
                     out[j, 0 if s < bin_a[j] else (1 if s < bin_b[j] else 2)] += 1
+        for u in range(d):
+            slot[distinct[u]] = -1
+            where[distinct[u]] = 0
+        if not mining:
+            continue
+        if flush == 65_535:
+            pairs += tile
+            tile[:] = 0
+            flush = 0
+        flush += 1
+        e = d
+        if unranked:  # keep the ranked ones
+            e = 0
+            for u in range(d):
+                d_rank[e] = d_rank[u]
+                d_first[e] = d_first[u]
+                d_last[e] = d_last[u]
+                e += d_rank[u] >= 0
+        r = 0  # those seen in more than one itemset
+        for u in range(e):
+            sup[d_rank[u]] += 1
+            again[r] = u
+            r += d_last[u] > d_first[u]
+        # a before b in first-itemset order: counted when a's first itemset is before b's last (no branch)
+        for u in range(e):
+            if d_rank[u] < tile_lo or d_rank[u] >= tile_hi:
+                continue
+            row = tile[d_rank[u] - tile_lo]
+            fa = d_first[u]
+            for v in range(u + 1, e):
+                row[d_rank[v]] += fa < d_last[v]
+        # b before a (or a twice) only when b comes again after a's first itemset
+        for i in range(r):
+            b, lb = d_rank[again[i]], d_last[again[i]]
+            for u in range(again[i], e):
+                if d_rank[u] >= tile_lo and d_rank[u] < tile_hi:
+                    tile[d_rank[u] - tile_lo, b] += d_first[u] < lb
+    pairs += tile
 
 
 @numba.njit(cache=True, parallel=True)
+def ledger_counts(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
+                  pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
+                  max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray, index: np.ndarray,
+                  tile_lo: int, tile_hi: int, n_frequent: int,
+                  lanes: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The results of :func:`count_support` and of :func:`pair_item_supports` (pattern
+    supports, pair supports, item supports) from one pass over the data.
+
+    Only pattern items and items of ``index >= 0`` are looked at: given dense codes, they
+    are gathered with their itemset positions once per sequence. ``lanes`` contiguous
+    ranges of sequences in parallel, their integer counts summed: the same for any ``lanes``.
+    """
+    n_pat = pat_off.shape[0] - 1
+    code = np.full(n_items + 1, -1, np.int32)
+    pat_code = np.empty(pat_items.shape[0], np.int32)
+    n_codes = 0
+    for x in range(pat_items.shape[0]):
+        if code[pat_items[x]] < 0:
+            code[pat_items[x]] = n_codes
+            n_codes += 1
+        pat_code[x] = code[pat_items[x]]
+    for it in range(index.shape[0]):
+        if index[it] >= 0 and code[it] < 0:
+            code[it] = n_codes
+            n_codes += 1
+    rank = np.full(n_codes, -1, np.int64)
+    for it in range(index.shape[0]):
+        if index[it] >= 0:
+            rank[code[it]] = index[it]
+    # each pattern is looked at only in sequences holding its anchor (its first item)
+    anc_off = np.zeros(n_codes + 1, np.int64)
+    for j in range(n_pat):
+        anc_off[pat_code[pat_set_off[pat_off[j]]] + 1] += 1
+    for c in range(n_codes):
+        anc_off[c + 1] += anc_off[c]
+    anc_pat = np.empty(n_pat, np.int64)
+    fill = anc_off[:-1].copy()
+    for j in range(n_pat):
+        c = pat_code[pat_set_off[pat_off[j]]]
+        anc_pat[fill[c]] = j
+        fill[c] += 1
+    # patterns without max_gap or window, padded in front to one shape when it is small
+    simple = (window < 0) & (max_gap >= UNBOUNDED)
+    n_sets, width = 0, 0
+    for j in range(n_pat):
+        if simple[j]:
+            n_sets = max(n_sets, pat_off[j + 1] - pat_off[j])
+            for i in range(pat_off[j], pat_off[j + 1]):
+                width = max(width, pat_set_off[i + 1] - pat_set_off[i])
+    if n_sets * width > 16:
+        n_sets, width = 0, 0
+    prog = np.full((n_pat, n_sets, width), n_codes, np.int32)
+    prog_gap = np.zeros((n_pat, n_sets), np.int64)
+    for j in range(n_pat if width else 0):
+        if simple[j]:
+            pad = n_sets - (pat_off[j + 1] - pat_off[j])
+            for i in range(pat_off[j], pat_off[j + 1]):
+                prog_gap[j, pad + i - pat_off[j]] = min_gap[j]
+                for x in range(pat_set_off[i], pat_set_off[i + 1]):
+                    prog[j, pad + i - pat_off[j], x - pat_set_off[i]] = pat_code[x]
+    n = seq_off.shape[0] - 1
+    lanes = max(1, min(lanes, n))
+    out = np.zeros((lanes, n_pat, 3), np.int64)
+    pairs = np.zeros((lanes, tile_hi - tile_lo, n_frequent), np.int32)  # fewer than 2**31 records
+    sup = np.zeros((lanes, n_frequent), np.int64)
+    for lane in numba.prange(lanes):
+        _ledger_range(seq_off, set_off, items, times, code, rank, pat_off, pat_set_off, pat_items, pat_code,
+                      min_gap, max_gap, window, bin_a, bin_b, anc_off, anc_pat, prog, prog_gap, tile_lo, tile_hi,
+                      n * lane // lanes, n * (lane + 1) // lanes, out[lane], pairs[lane], sup[lane])
+    total = pairs[0].astype(np.int64)
+    for lane in range(1, lanes):
+        total += pairs[lane]
+    return out.sum(axis=0), total, sup.sum(axis=0)
+
+
+@numba.njit(cache=True)
 def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, n_items: int,
                   pat_off: np.ndarray, pat_set_off: np.ndarray, pat_items: np.ndarray, min_gap: np.ndarray,
                   max_gap: np.ndarray, window: np.ndarray, bin_a: np.ndarray, bin_b: np.ndarray,
@@ -635,29 +953,8 @@ def count_support(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, t
     ``lanes`` contiguous ranges of sequences are counted in parallel and the integer counts
     summed, so the result does not depend on ``lanes`` or the thread count.
     """
-    n_pat = pat_off.shape[0] - 1
-    out = np.zeros((n_pat, 3), np.int64)
-    # each pattern is looked at only in sequences holding its anchor (its first item)
-    anc_off = np.zeros(n_items + 2, np.int64)
-    for j in range(n_pat):
-        anc_off[pat_items[pat_set_off[pat_off[j]]] + 1] += 1
-    for it in range(n_items + 1):
-        anc_off[it + 1] += anc_off[it]
-    anc_pat = np.empty(n_pat, np.int64)
-    fill = anc_off[:-1].copy()
-    for j in range(n_pat):
-        it = pat_items[pat_set_off[pat_off[j]]]
-        anc_pat[fill[it]] = j
-        fill[it] += 1
-    n = seq_off.shape[0] - 1
-    lanes = max(1, min(lanes, n))
-    part = np.zeros((lanes, n_pat, 3), np.int64)
-    for lane in numba.prange(lanes):
-        _count_range(seq_off, set_off, items, times, n_items, pat_off, pat_set_off, pat_items, min_gap, max_gap,
-                     window, bin_a, bin_b, anc_off, anc_pat, n * lane // lanes, n * (lane + 1) // lanes, part[lane])
-    for lane in range(lanes):
-        out += part[lane]
-    return out
+    return ledger_counts(seq_off, set_off, items, times, n_items, pat_off, pat_set_off, pat_items, min_gap, max_gap,
+                         window, bin_a, bin_b, np.empty(0, np.int64), 0, 0, 0, lanes)[0]
 
 
 @numba.njit(cache=True)
@@ -687,58 +984,97 @@ def item_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, n
 
 
 @numba.njit(cache=True)
-def _pair_range(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray, tile_lo: int,
-                tile_hi: int, s_lo: int, s_hi: int, out: np.ndarray) -> None:
-    n_frequent = out.shape[1]
-    first = np.full(n_frequent, -1, np.int64)
-    last = np.full(n_frequent, -1, np.int64)
-    seen = np.empty(n_frequent, np.int64)
-    for s in range(s_lo, s_hi):
-        m = 0
-        for t in range(seq_off[s], seq_off[s + 1]):
-            pos = t - seq_off[s]
-            for x in range(set_off[t], set_off[t + 1]):
-                f = index[items[x]]
-                if f < 0:
-                    continue
-                if first[f] < 0:
-                    first[f] = pos
-                    seen[m] = f
-                    m += 1
-                last[f] = pos
-        for u in range(m):
-            a = seen[u]
-            if a < tile_lo or a >= tile_hi:
-                continue
-            row = out[a - tile_lo]
-            fa = first[a]
-            for v in range(m):
-                row[seen[v]] += fa < last[seen[v]]  # no branch: counted when a comes strictly first
-        for u in range(m):
-            first[seen[u]] = -1
-            last[seen[u]] = -1
+def pair_item_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
+                       tile_lo: int, tile_hi: int, n_frequent: int, lanes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Support of every 2-sequence ``<{a}, {b}>`` (a in an itemset strictly before b) over
+    frequent items, and of each frequent item.
+
+    ``index[item]`` is the item's rank among frequent items or -1 (every item id in
+    ``items`` below ``index.shape[0]``). Rows are first items of rank ``tile_lo..tile_hi-1``,
+    columns every frequent item; ``lanes`` ranges of sequences in parallel.
+    """
+    none = np.empty(0, np.int64)
+    return ledger_counts(seq_off, set_off, items, none, index.shape[0] - 1, np.zeros(1, np.int64), none,
+                         np.empty(0, np.int32), none, none, none, none, none, index, tile_lo, tile_hi, n_frequent,
+                         lanes)[1:]
+
+
+@numba.njit(cache=True)
+def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
+                  tile_lo: int, tile_hi: int, n_frequent: int, lanes: int) -> np.ndarray:
+    """The pair counts of :func:`pair_item_supports`."""
+    return pair_item_supports(seq_off, set_off, items, index, tile_lo, tile_hi, n_frequent, lanes)[0]
 
 
 @numba.njit(cache=True, parallel=True)
-def pair_supports(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, index: np.ndarray,
-                  tile_lo: int, tile_hi: int, n_frequent: int, lanes: int) -> np.ndarray:
-    """Support of every 2-sequence ``<{a}, {b}>`` (a strictly before b) over frequent items.
-
-    ``index[item]`` is the item's rank among frequent items or -1. Rows are first items
-    of rank ``tile_lo..tile_hi-1``, columns every frequent item. ``lanes`` ranges of
-    sequences in parallel (``int32`` counters: fewer than 2**31 records), their integer
-    counts summed (the same for any ``lanes``).
-    """
-    n = seq_off.shape[0] - 1
+def item_counts(items: np.ndarray, n_items: int, lanes: int) -> np.ndarray:
+    """Occurrences of each item id (at least its support), ``lanes`` ranges of ``items`` in parallel."""
+    n = items.shape[0]
     lanes = max(1, min(lanes, n))
-    part = np.zeros((lanes, tile_hi - tile_lo, n_frequent), np.int32)
+    part = np.zeros((lanes, n_items + 1), np.int64)
     for lane in numba.prange(lanes):
-        _pair_range(seq_off, set_off, items, index, tile_lo, tile_hi, n * lane // lanes, n * (lane + 1) // lanes,
-                    part[lane])
-    out = part[0].astype(np.int64)
-    for lane in range(1, lanes):
-        out += part[lane]
-    return out
+        row = part[lane]
+        for x in range(n * lane // lanes, n * (lane + 1) // lanes):
+            row[items[x]] += 1
+    return part.sum(axis=0)
+
+
+_S56 = np.uint64(56)
+_LOW56 = np.uint64((1 << 56) - 1)
+_END_SET = np.uint64(45 | 49 << 8 | 32 << 16)  # "-1 " (little-endian bytes of one 8-byte store)
+_END_SEQ = np.uint64(45 | 50 << 8 | 10 << 16)  # "-2\n"
+
+
+@numba.njit(cache=True, nogil=True)
+def _word_table(top: int) -> np.ndarray:
+    """:func:`~medmgen.spelling.spelling`'s words with each id's width in the top byte: one
+    gather per id."""
+    words, width = spelling(top)
+    return words | (width.astype(np.uint64) << _S56)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _put_sequence(buf: np.ndarray, w: int, s: int, seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray,
+                  times: np.ndarray, table: np.ndarray, own_tail: bool) -> int:
+    """Sequence ``s`` as SPMF text at ``buf[w:]``; returns the position after it.
+
+    Ids and ``-1`` are 8-byte stores whose spill the sequence's next bytes cover; with
+    ``own_tail`` (a writer that owns what follows) its ending spills past it too, else the
+    last ``-1 -2`` and the newline are single bytes, so parallel writers never overlap.
+    """
+    m = table.shape[0]
+    t0, t1 = seq_off[s], seq_off[s + 1]
+    for t in range(t0, t1):
+        if times.shape[0]:
+            buf[w] = 60
+            w = put(buf, w + 1, times[t])
+            buf[w] = 62
+            buf[w + 1] = 32
+            w += 2
+        for x in range(set_off[t], set_off[t + 1]):
+            v = items[x]
+            if v < m:
+                word = table[v]
+                store8(buf, w, word & _LOW56)
+                w += int(word >> _S56)
+            else:
+                w = put(buf, w, v)
+                buf[w] = 32
+                w += 1
+        if own_tail or t < t1 - 1:
+            store8(buf, w, _END_SET)
+        else:
+            buf[w] = 45
+            buf[w + 1] = 49
+            buf[w + 2] = 32
+        w += 3
+    if own_tail:
+        store8(buf, w, _END_SEQ)
+    else:
+        buf[w] = 45
+        buf[w + 1] = 50
+        buf[w + 2] = 10
+    return w + 3
 
 
 @numba.njit(cache=True, parallel=True, nogil=True)
@@ -749,22 +1085,21 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
     With a non-empty ``times`` (one per itemset) each itemset starts with ``<t>``
     (SPMF's timestamped format): ``<0> 5 -1 <3> 8 9 -1 -2``. Each sequence's bytes are
     sized, then written at their offset, in parallel over sequences (same bytes for any
-    thread count). An id from the word table is one 8-byte store whose spill the
-    itemset's ``-1`` covers, inside the same sequence.
+    thread count); :func:`spmf_text` writes the same bytes on one thread in one pass.
     """
     timed = times.shape[0] > 0
     top = 0
     for x in range(set_off[seq_off[lo]], set_off[seq_off[hi]]):
         top = max(top, items[x])
-    words, width = spelling(top)
-    m = width.shape[0]
+    table = _word_table(top)
+    m = table.shape[0]
     start = np.zeros(hi - lo + 1, np.int64)
     for s in numba.prange(lo, hi):
         size = 3
         for t in range(seq_off[s], seq_off[s + 1]):
             for x in range(set_off[t], set_off[t + 1]):
                 v = items[x]
-                size += width[v] if v < m else digits(v) + 1
+                size += int(table[v] >> _S56) if v < m else digits(v) + 1
             size += 3
             if timed:
                 size += digits(times[t]) + 3
@@ -773,31 +1108,32 @@ def spmf_bytes(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, time
         start[i + 1] += start[i]
     buf = np.empty(start[hi - lo], np.uint8)
     for s in numba.prange(lo, hi):
-        w = start[s - lo]
-        for t in range(seq_off[s], seq_off[s + 1]):
-            if timed:
-                buf[w] = 60
-                w = put(buf, w + 1, times[t])
-                buf[w] = 62
-                buf[w + 1] = 32
-                w += 2
-            for x in range(set_off[t], set_off[t + 1]):
-                v = items[x]
-                if v < m:
-                    store8(buf, w, words[v])
-                    w += width[v]
-                else:
-                    w = put(buf, w, v)
-                    buf[w] = 32
-                    w += 1
-            buf[w] = 45
-            buf[w + 1] = 49
-            buf[w + 2] = 32
-            w += 3
-        buf[w] = 45
-        buf[w + 1] = 50
-        buf[w + 2] = 10
+        _put_sequence(buf, start[s - lo], s, seq_off, set_off, items, times, table, False)
     return buf
+
+
+@numba.njit(cache=True, nogil=True)
+def spmf_text(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times: np.ndarray, lo: int,
+              hi: int) -> np.ndarray:
+    """:func:`spmf_bytes`' text on one thread, in one pass into a buffer sized from the
+    largest id (and time) instead of a sizing pass (a view of the written bytes)."""
+    a, z = set_off[seq_off[lo]], set_off[seq_off[hi]]
+    top = 0
+    for x in range(a, z):
+        top = max(top, items[x])
+    n_sets = seq_off[hi] - seq_off[lo]
+    stamp = 0
+    if times.shape[0]:
+        latest = 0
+        for t in range(seq_off[lo], seq_off[hi]):
+            latest = max(latest, times[t])
+        stamp = digits(latest) + 3
+    table = _word_table(top)
+    buf = np.empty((z - a) * (digits(top) + 1) + n_sets * (3 + stamp) + (hi - lo) * 3 + 8, np.uint8)
+    w = 0
+    for s in range(lo, hi):
+        w = _put_sequence(buf, w, s, seq_off, set_off, items, times, table, True)
+    return buf[:w]
 
 
 @numba.njit(cache=True)

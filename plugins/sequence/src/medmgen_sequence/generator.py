@@ -147,7 +147,7 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
     drifts = [block.sequential_patterns[j].drift if j < len(block.sequential_patterns) else None
               for j in range(len(plan))]
     bins = [(n, n) if d is None else (d.at, d.at + d.width) for d in drifts]
-    counts = mining.supports(data, plan, block.items, bins)
+    counts, extra, n_frequent = mining.ledger(data, plan, block.items, bins, ctx.block)  # one pass for both
     realized: list[Any] = [evolve(p, realized_support=int(c.sum()) / n, planted=int(h))
                            for p, c, h in zip(plan, counts, n_hosts)]
     for j, (p, d, c) in enumerate(zip(plan, drifts, counts)):
@@ -158,7 +158,6 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
                 target_before=block.sequential_patterns[j].support, target_after=d.support,
                 realized_before=_share(c[0], d.at), realized_during=_share(c[1], d.width),
                 realized_after=_share(c[2], n - d.at - d.width)))
-    extra, n_frequent = mining.accidental(data, plan, block.items, ctx.block)
     n_sets = int(data.seq_off[-1])
     metrics = {
         "sequences": data.records,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import threading
 import weakref
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 from attrs import frozen
 
 from medmgen.errors import InputError
+from medmgen.package import remember_digest, sha256_file
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.threads import numba_threads
 
@@ -168,9 +170,10 @@ class SequenceData:
             paths.append(directory / f"{block}.timestamped.txt")
         return paths
 
-    def _text(self, lo: int, hi: int, timed: bool) -> np.ndarray:
+    def _text(self, lo: int, hi: int, timed: bool, one_thread: bool = False) -> np.ndarray:
         times = self.times if timed else np.empty(0, np.int64)
-        return k.spmf_bytes(self.seq_off, self.set_off, self.items, times, lo, hi)
+        kernel = k.spmf_text if one_thread else k.spmf_bytes
+        return kernel(self.seq_off, self.set_off, self.items, times, lo, hi)
 
 
 @attrs.define
@@ -191,7 +194,7 @@ class Draft:
     :meth:`cancel` (a feedback pass that is superseded) stops it as soon as it can and
     marks it unusable. :class:`ParquetDraft` encodes the Parquet file in one pyarrow call
     (no GIL for the whole file); :class:`TextDraft` formats the SPMF texts a chunk at a time
-    with a GIL-free kernel on one numba thread, so both overlap the ledger's counting.
+    with a GIL-free one-thread kernel, so both overlap the ledger's counting.
     """
 
     def __init__(self, data: SequenceData, paths: Sequence[Path], name: str) -> None:
@@ -246,6 +249,7 @@ class ParquetDraft(Draft):
         table = pa.Table.from_batches(list(data.batches()), schema=data.schema())
         if not self._cancel.is_set():  # one call: pyarrow never waits for the GIL mid-file
             pq.write_table(table, self._paths[0], row_group_size=ROW_GROUP, **PARQUET)
+            remember_digest(self._paths[0], sha256_file(self._paths[0]))  # here, not at the manifest
 
 
 class TextDraft(Draft):
@@ -254,13 +258,17 @@ class TextDraft(Draft):
     def _write(self, data: SequenceData) -> None:
         with ExitStack() as stack:
             files = [stack.enter_context(p.open("wb")) for p in self._paths]
-            stack.enter_context(numba_threads(1))  # this thread's kernels: one thread, beside the counting
+            digests = [hashlib.sha256() for _ in files]  # hashed as written, for the manifest
             for lo in range(0, data.records, ROW_GROUP):
                 if self._cancel.is_set():
                     return
                 hi = min(data.records, lo + ROW_GROUP)
-                for f, timed in zip(files, (False, True)):
-                    f.write(data._text(lo, hi, timed))
+                for f, digest, timed in zip(files, digests, (False, True)):  # one thread, GIL-free
+                    text = data._text(lo, hi, timed, one_thread=True)
+                    f.write(text)
+                    digest.update(text)
+        for path, digest in zip(self._paths, digests):
+            remember_digest(path, digest.hexdigest())
 
 
 def _remove(*paths: Path) -> None:
