@@ -121,6 +121,7 @@ def test_compare_runs_each_generator(tmp_path, toy_spec):
     for name in ("compare.md", "compare.csv", "compare.html", "exact/ledger.json", "noisy/manifest.json"):
         assert (tmp_path / "cmp" / name).exists()
     assert "<svg" in (tmp_path / "cmp" / "compare.html").read_text()
+    assert "order given" in (tmp_path / "cmp" / "compare.md").read_text()  # what the timing columns mean
     bad = run_cli("compare", str(toy_spec), "--generators", "exact,quest", "-o", str(tmp_path / "bad"))
     assert bad.returncode == 2 and "'quest'" in bad.stderr and not (tmp_path / "bad").exists()
 

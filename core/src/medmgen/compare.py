@@ -18,6 +18,10 @@ from medmgen.plugins import Registry
 from medmgen.progress import Progress
 from medmgen.spec import load_spec, read_toml
 
+TIMING_NOTE = ("wall_s and peak_rss_mb come from one process, generators in the order given: the first run of a "
+               "modality also pays its one-time start-up (loading compiled kernels), and peak_rss_mb is the "
+               "process's high-water mark so far. For timings, run each generator alone (or the benchmarks/ scripts).")
+
 
 def _flatten(metrics: dict[str, Any]) -> dict[str, float]:
     out = {}
@@ -120,7 +124,7 @@ def _write_tables(root: Path, rows: list[dict[str, Any]]) -> None:
     (root / "compare.csv").write_text(buf.getvalue())
     md = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     md += ["| " + " | ".join(_cell(r.get(c)) for c in cols) + " |" for r in rows]
-    (root / "compare.md").write_text("\n".join(md) + "\n")
+    (root / "compare.md").write_text("\n".join(md) + "\n\n" + TIMING_NOTE + "\n")
     (root / "compare.json").write_text(canonical_json(rows))
     labels = [r["generator"] for r in rows]
     figs = []
@@ -134,6 +138,6 @@ def _write_tables(root: Path, rows: list[dict[str, Any]]) -> None:
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>medmgen compare</title>"
             "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
             "td,th{border:1px solid #ccc;padding:.3em .6em}figure{display:inline-block;margin:.5em}</style>"
-            "</head><body><h1>Generator comparison</h1>" + table
+            "</head><body><h1>Generator comparison</h1>" + table + f"<p><small>{html.escape(TIMING_NOTE)}</small></p>"
             + "".join(f"<figure>{f}</figure>" for f in figs) + "</body></html>\n")
     (root / "compare.html").write_text(page)
