@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from medmgen import plots
 
 
@@ -35,3 +38,62 @@ def test_convergence_curve_only_when_there_is_more_than_one_pass(registry):
     pages = [render_html(ds.spec, ds.ledger, ds.report) for ds in (one, many)]
     assert all("<h2>Feedback passes</h2>" in p for p in pages)
     assert [p.count("<svg") for p in pages] == [1, 2]  # target vs realized, then the curve
+
+
+def _cells(page: str, row_id: str) -> list[str]:
+    """The cells of the table row whose first cell is ``row_id``, unescaped."""
+    row = re.search(rf"<tr><td>{re.escape(row_id)}</td>(.*?)</tr>", page)
+    assert row is not None, row_id
+    return [row_id, *(html.unescape(c) for c in re.findall(r"<td>(.*?)</td>", row.group(1)))]
+
+
+def test_ledger_rows_lead_with_what_the_columns_do_not_show(registry):
+    """Accidental rows show their realized support in its own column and their pattern first;
+    a drift row's segment targets and realized supports come before where and how it changes;
+    nothing repeats the id/kind/status columns; a block's miner scope (and why its search stopped)
+    and notes are said when its metrics give them."""
+    from attrs import evolve, frozen
+    from test_pipeline import spec
+
+    import medmgen
+    from medmgen.ledger import Drift, Pattern
+    from medmgen.report import FIELDS_CHARS, render_html
+
+    @frozen(kw_only=True)
+    class Chain(Pattern):
+        kind = "chain"
+        quantity, target_field, realized_field = "support", "target_support", "realized_support"
+        sequence: list[list[int]]
+        max_gap: int | None = None
+        target_support: float | None = None
+        realized_support: float | None = None
+
+    ds = medmgen.generate(spec(), registry=registry)
+    long_pattern = [[i, i + 1, i + 2] for i in range(100, 160, 3)]  # a long pattern must not hide the support
+    accidental = [Chain(id=f"b/accidental/{i}", block="b", sequence=[[i], [i + 1]] if i else long_pattern,
+                        realized_support=0.0123 + i / 1000) for i in range(3)]
+    drift = Drift(id="b/drift/0", block="b", pattern="b/toy/0", shape="gradual", at=1000, width=500,
+                  target_before=0.05, target_after=0.01, realized_before=0.0502, realized_during=0.03,
+                  realized_after=0.010100000001)
+    ledger = evolve(ds.ledger, patterns=[*ds.ledger.patterns, drift], accidental=accidental)
+    metrics = {"accidental_scope": "2-chains", "notes": ["b/toy/0: background alone > target"],
+               "accidental_search_note": "more than 9 frequent items"}
+    report = ds.report | {"metrics": ds.report["metrics"] | {"blocks": {"b": metrics}}}
+    page = render_html(ds.spec, ledger, report)
+
+    first = _cells(page, "b/accidental/0")
+    assert first[1:4] == ["chain", "", "0.0123"]  # kind, no target, realized support
+    assert first[4].startswith("sequence=[[100, 101, 102], [103, 104, 105]") and first[4].endswith("...")
+    assert len(first[4]) == FIELDS_CHARS
+    assert _cells(page, "b/accidental/1")[3:] == ["0.0133", "sequence=[[1], [2]]"]  # unset max_gap left out
+    row = _cells(page, "b/drift/0")
+    assert row[1:5] == ["drift", "kept", "", ""]
+    assert row[5] == ("target_before=0.05, target_after=0.01, realized_before=0.0502, realized_during=0.03, "
+                      "realized_after=0.0101, pattern=b/toy/0, changes=support, shape=gradual, at=1000, width=500")
+    fields = [_cells(page, p.id)[-1] for p in [*ledger.patterns, *accidental]]
+    assert not [f for f in fields if re.search(r"\b(id|block|kind|status)=", f)]
+    assert ("Accidental patterns of block <code>b</code>: 2-chains (search incomplete: more than 9 frequent "
+            "items).") in page
+    assert "<li><code>b</code>: b/toy/0: background alone &gt; target</li>" in page
+    plain = render_html(ds.spec, ledger, ds.report)
+    assert "Accidental patterns of block" not in plain and "<h2>Notes</h2>" not in plain

@@ -23,7 +23,10 @@ class Controller:
     move in steps of one record, so a full correction can jump past the target): its
     own gain is halved, which damps the oscillation instead of bouncing forever. Aims are
     keyed like :meth:`medmgen.ledger.Pattern.quantities`: the id for the main quantity,
-    ``id#quantity`` for the others (a rule's support).
+    ``id#quantity`` for the others (a rule's support). The planned patterns' quantities
+    start at their targets; a quantity first reported by a pass (a record the generator
+    makes as it generates, such as a drift's ``id#before`` and ``id#after`` segments) joins
+    at its target then, which is what the generator aimed at without a key.
     """
 
     effective: dict[str, float]
@@ -40,8 +43,9 @@ class Controller:
         """Next pass's effective targets, clipped to each quantity's bounds."""
         for p in realized:
             for quantity, key, t, r in p.quantities():
-                if t is None or r is None or key not in self.effective:
+                if t is None or r is None:
                     continue
+                self.effective.setdefault(key, t)
                 error = t - r
                 gain = self.gains.get(key, self.gain)
                 if error * self.last_error.get(key, 0.0) < 0:

@@ -93,7 +93,11 @@ class BlockContext:
     (``InputError.one(ctx.source, f"blocks.{ctx.block}.source", ...)``).
 
     ``effective`` maps a pattern id to the target the feedback controller currently
-    asks the generator to aim for (equal to the spec's target on the first pass).
+    asks the generator to aim for (equal to the spec's target on the first pass), and
+    ``id#quantity`` to the aim of a further quantity (:meth:`medmgen.ledger.Pattern.quantities`).
+    A record the generator only makes while generating (a drift, with ``<drift id>#before``
+    and ``#after``) has its keys from the second pass on: read them with
+    ``effective.get(key, target)``.
 
     ``data_dir`` is the ``data/`` directory of the package being built when ``generate``
     writes one (else None). A generator may write its block's files there during a pass,

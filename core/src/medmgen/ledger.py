@@ -41,6 +41,10 @@ class Pattern:
     with more than one planted quantity (a rule: confidence, and the support of A ∪ C)
     lists the others in ``also`` as ``(quantity, target_field, realized_field)``: they
     are judged, steered and given statuses like the main one.
+
+    A record *about* another pattern (a drift) names the field holding that pattern's id in
+    ``about_field``: it is not counted as a planted pattern, but its quantities are judged
+    and its status carries over to the pattern it describes.
     """
 
     kind: ClassVar[str] = ""
@@ -49,6 +53,7 @@ class Pattern:
     realized_field: ClassVar[str | None] = None
     value_bounds: ClassVar[tuple[float, float]] = (0.0, 1.0)
     also: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    about_field: ClassVar[str | None] = None
 
     id: str
     block: str
@@ -82,9 +87,18 @@ class Pattern:
             out.append((quantity, f"{self.id}#{quantity}", getattr(self, target), getattr(self, realized)))
         return out
 
+    def about(self) -> str | None:
+        """The id of the pattern this record describes (``about_field``), None for a planted pattern."""
+        return None if self.about_field is None else getattr(self, self.about_field)
+
     def deviations(self) -> dict[str, float]:
-        """|realized - target| of every planted quantity that has both."""
-        return {q: abs(r - t) for q, _, t, r in self.quantities() if t is not None and r is not None}
+        """Largest |realized - target| per quantity over the planted quantities that have both
+        (a drift's two segments are both ``support``)."""
+        out: dict[str, float] = {}
+        for q, _, t, r in self.quantities():
+            if t is not None and r is not None:
+                out[q] = max(out.get(q, 0.0), abs(r - t))
+        return out
 
     def with_event(self, event: Event, status: str | None = None) -> Pattern:
         return evolve(self, history=[*self.history, event], status=status or self.status)
@@ -99,10 +113,15 @@ class Drift(Pattern):
     Records ``0..at-1`` aim at ``target_before`` (``at`` is the first record starting at
     ``at_time`` or later when the spec gave a time); records from ``at + width`` on aim at
     ``target_after``; a gradual change ramps linearly over the ``width`` records between.
-    Realized supports are counted exactly per segment.
+    Realized supports are counted exactly per segment. The segments before and after the
+    change are planted quantities (keys ``<id>#before`` and ``<id>#after``): judged by the
+    ``changes`` quantity's threshold (``max_support_deviation``), steered by the feedback
+    loop, and given a status that carries over to ``pattern``. The ramp of a gradual change
+    is counted (``realized_during``) but not judged.
     """
 
     kind = "drift"
+    about_field = "pattern"
 
     pattern: str
     changes: str = "support"
@@ -116,6 +135,10 @@ class Drift(Pattern):
     realized_during: float | None = None
     realized_after: float | None = None
 
+    def quantities(self) -> list[tuple[str, str, float | None, float | None]]:
+        return [(self.changes, f"{self.id}#before", self.target_before, self.realized_before),
+                (self.changes, f"{self.id}#after", self.target_after, self.realized_after)]
+
 
 @frozen(kw_only=True)
 class Ledger:
@@ -124,6 +147,10 @@ class Ledger:
     seed: int
     patterns: list[Pattern] = attrs.field(factory=list)
     accidental: list[Pattern] = attrs.field(factory=list)
+
+    def planted(self) -> list[Pattern]:
+        """The planted patterns: ``patterns`` without the records about one of them (drifts)."""
+        return [p for p in self.patterns if p.about() is None]
 
     def by_id(self) -> dict[str, Pattern]:
         return {p.id: p for p in self.patterns}
@@ -198,3 +225,16 @@ def status_for(p: Pattern, tolerances: Mapping[str, float]) -> str:
         return "weakened"
     return "kept"
 
+
+def carry_statuses(patterns: list[Pattern]) -> list[Pattern]:
+    """Each planted pattern's status made the worst of its own and those of the records
+    about it (a drift segment that missed weakens its pattern)."""
+    worst: dict[str, str] = {}
+    for p in patterns:
+        if (of := p.about()) is not None:
+            worst[of] = max(worst.get(of, "kept"), p.status, key=STATUSES.index)
+    out = []
+    for p in patterns:
+        status = max(p.status, worst.get(p.id, p.status), key=STATUSES.index)
+        out.append(p if status == p.status else evolve(p, status=status))
+    return out

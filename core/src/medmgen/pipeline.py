@@ -18,7 +18,7 @@ from medmgen import feedback
 from medmgen.block_tables import LazyTables
 from medmgen.errors import InputError, MedmgenError, PluginError
 from medmgen.interfaces import BlockContext, BlockResult, Evaluation, Generator, Threshold
-from medmgen.ledger import STATUSES, Ledger, Pattern, status_for
+from medmgen.ledger import STATUSES, Ledger, Pattern, carry_statuses, status_for
 from medmgen.plugins import Registry
 from medmgen.privacy import check_budget
 from medmgen.progress import NullProgress, Progress
@@ -162,6 +162,14 @@ def _miss(checks: list[dict[str, Any]]) -> tuple[float, ...]:
     return tuple(sorted(ratios, reverse=True))
 
 
+def _spread(patterns: list[Pattern], tolerances: Mapping[str, float]) -> tuple[float, ...]:
+    """Every judged quantity's deviation over its tolerance, worst first: breaks a tie of
+    :func:`_miss` (one quantity stuck off target on every pass) by how close the others are."""
+    ratios = [abs(r - t) / tolerances[q] for p in patterns for q, _, t, r in p.quantities()
+              if t is not None and r is not None and tolerances.get(q, 0) > 0]
+    return tuple(sorted(ratios, reverse=True))
+
+
 def _final_status(p: Pattern, tolerances: Mapping[str, float]) -> Pattern:
     computed = status_for(p, tolerances)
     worst = max(p.status, computed, key=STATUSES.index)
@@ -218,7 +226,8 @@ def run(
     max_iter = spec.feedback.max_iterations
     results: dict[str, BlockResult] = {}
     ledger = Ledger(seed=root)
-    best: tuple[tuple[float, ...], int, dict[str, BlockResult], Ledger] | None = None
+    best: tuple[tuple[tuple[float, ...], tuple[float, ...]], int, dict[str, BlockResult], Ledger] | None = None
+    tolerances = spec.tolerances()
     held = False
     # where each block may write its files while it is made (never for a block changed afterwards)
     block_dirs = {name: data_dir if _untouched(spec, registry, name, block) else None
@@ -253,7 +262,7 @@ def run(
             "max_deviation": feedback.max_deviation_by_quantity(ledger.patterns),
             "held": held,
         })
-        miss = _miss(checks)
+        miss = (_miss(checks), _spread(ledger.patterns, tolerances))
         if best is None or miss < best[0]:
             best = (miss, it, results, ledger)
         if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
@@ -264,8 +273,7 @@ def run(
     else:
         chosen = len(iterations) - 1
 
-    tolerances = spec.tolerances()
-    ledger = attrs.evolve(ledger, patterns=[_final_status(p, tolerances) for p in ledger.patterns])
+    ledger = attrs.evolve(ledger, patterns=carry_statuses([_final_status(p, tolerances) for p in ledger.patterns]))
     tables = LazyTables({name: r.data for name, r in results.items()})
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []

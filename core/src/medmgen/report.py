@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from medmgen import plots
-from medmgen.ledger import Ledger, pattern_to_dict
+from medmgen.ledger import Ledger, Pattern, pattern_to_dict
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1f2328}
@@ -17,6 +17,7 @@ code{background:#f6f8fa;padding:.1em .3em}figure{margin:1em 0}
 """
 
 LEDGER_ROWS = 200
+FIELDS_CHARS = 240  # a table cell's share of a record's fields
 
 
 def _fmt(value: Any) -> str:
@@ -36,11 +37,17 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     """A readable, deterministic page: no wall-clock times, no network."""
     verdict = '<span class="ok">all thresholds hold</span>' if report["passed"] else \
         '<span class="fail">thresholds not met</span>'
+    planted = report["metrics"].get("spec_error", {}).get("patterns", len(ledger.patterns))  # records about
+    # a pattern (drifts) are not counted
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.dataset.name)}"
              f" - medmgen report</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(spec.dataset.name)}</h1>",
              f"<p>Seed <code>{spec.dataset.seed}</code>, {len(spec.blocks)} block(s), "
-             f"{len(ledger.patterns)} planted pattern(s): {verdict}.</p>"]
+             f"{planted} planted pattern(s): {verdict}.</p>"]
+    notes = block_notes(report)
+    if notes:
+        parts.append("<h2>Notes</h2><ul>" + "".join(f"<li><code>{html.escape(name)}</code>: {html.escape(note)}</li>"
+                                                    for name, note in notes) + "</ul>")
     parts.append("<h2>Thresholds</h2>")
     measured = [c for c in report["thresholds"] if c["measured"]]
     parts.append(_table(["threshold", "metric", "limit", "value", "held"], [
@@ -81,27 +88,56 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
         flat = [[k, v] for k, v in values.items() if isinstance(v, int | float | str)]
         if flat:
             parts.append(f"<h3>{html.escape(ev)}</h3>" + _table(["metric", "value"], flat))
-    parts.append(f"<h2>Ledger</h2><p>{len(ledger.patterns)} planted, {len(ledger.accidental)} accidental "
+    parts.append(f"<h2>Ledger</h2><p>{planted} planted, {len(ledger.accidental)} accidental "
                  "(unplanned patterns reaching the smallest planted target). Full list in <code>ledger.json</code>."
                  "</p>")
-    rows = []
-    for p in ledger.patterns[:LEDGER_ROWS]:
-        d = pattern_to_dict(p)
-        skip = {"id", "block", "kind", "status", "history", p.target_field, p.realized_field}
-        body = {k: v for k, v in d.items() if k not in skip}
-        rows.append([p.id, p.kind, p.status, p.target() if p.target() is not None else "",
-                     p.realized() if p.realized() is not None else "", _short(body)])
-    parts.append(_table(["id", "kind", "status", "target", "realized", "fields"], rows))
+    parts += [f"<p>Accidental patterns of block <code>{html.escape(name)}</code>: {html.escape(scope)}.</p>"
+              for name, scope in _scopes(report)]
+    parts.append(_table(["id", "kind", "status", "target", "realized", "fields"], [
+        [p.id, p.kind, p.status, *_row(p)] for p in ledger.patterns[:LEDGER_ROWS]]))
     if ledger.accidental:
-        parts.append("<h3>Accidental patterns</h3>" + _table(["id", "kind", "fields"], [
-            [p.id, p.kind, _short(pattern_to_dict(p))] for p in ledger.accidental[:LEDGER_ROWS]]))
+        parts.append("<h3>Accidental patterns</h3>" + _table(["id", "kind", "target", "realized", "fields"], [
+            [p.id, p.kind, *_row(p)] for p in ledger.accidental[:LEDGER_ROWS]]))
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def _short(d: Mapping[str, Any]) -> str:
-    text = ", ".join(f"{k}={v}" for k, v in d.items())
-    return text if len(text) < 160 else text[:157] + "..."
+def _scopes(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Each block's ``accidental_scope`` metric (which unplanned patterns its miner looks for),
+    with its ``accidental_search_note`` when the list is incomplete."""
+    out = []
+    for name, m in report["metrics"].get("blocks", {}).items():
+        if isinstance(m, dict) and isinstance(m.get("accidental_scope"), str):
+            note = m.get("accidental_search_note")
+            out.append((name, m["accidental_scope"] + (f" (search incomplete: {note})" if note else "")))
+    return out
+
+
+def _row(p: Pattern) -> list[Any]:
+    """Target, realized and the record's other fields: only those set, none the other columns show,
+    its other targets and realized values first (a drift's segments), cut to a line."""
+    skip = {"id", "block", "kind", "status", "history", p.target_field, p.realized_field}
+    body = {k: v for k, v in pattern_to_dict(p).items() if k not in skip and v is not None}
+    first = {k: v for k, v in body.items() if k.startswith(("realized_", "target_"))}
+    text = ", ".join(f"{k}={_plain(v)}" for k, v in (first | body).items())
+    return ["" if p.target() is None else p.target(), "" if p.realized() is None else p.realized(),
+            text if len(text) <= FIELDS_CHARS else text[:FIELDS_CHARS - 3] + "..."]
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_plain, value)) + "]"
+    return str(value)
+
+
+def block_notes(report: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(block, note)`` for each of a block's ``notes`` metric (generators say there what
+    the thresholds cannot show, e.g. why a target is out of reach)."""
+    blocks = report["metrics"].get("blocks", {})
+    return [(name, str(note)) for name, m in blocks.items() if isinstance(m, dict)
+            for note in m.get("notes", ())]
 
 
 def summary_lines(result: Any, out: Any) -> list[str]:
@@ -119,6 +155,7 @@ def summary_lines(result: Any, out: Any) -> list[str]:
     if incomplete:
         lines.append(f"  accidental search incomplete in {', '.join(incomplete)} (see report.json: "
                      "metrics.blocks.<block>.accidental_search_note)")
+    lines += [f"  {name}: {note}" for name, note in block_notes(rep)]
     lines.append(f"  feedback: {len(rep['iterations'])} iteration(s)")
     for c in rep["thresholds"]:
         if not c["measured"]:

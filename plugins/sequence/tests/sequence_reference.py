@@ -84,3 +84,20 @@ def from_csr(seq_off, set_off, items) -> list[list[list[int]]]:
     """CSR arrays back to nested lists."""
     return [[list(map(int, items[set_off[t]:set_off[t + 1]])) for t in range(seq_off[s], seq_off[s + 1])]
             for s in range(len(seq_off) - 1)]
+
+
+def read_spmf(text: str) -> list[list[list[int]]]:
+    """An SPMF sequence file (no timestamps) back to nested lists: itemsets end at -1, sequences at -2."""
+    db = []
+    for line in text.splitlines():
+        seq, itemset = [], []
+        for word in line.split():
+            if word == "-2":
+                break
+            if word == "-1":
+                seq.append(itemset)
+                itemset = []
+            else:
+                itemset.append(int(word))
+        db.append(seq)
+    return db

@@ -11,7 +11,7 @@ import sequence_reference as ref
 
 from medmgen.spelling import TABLE_IDS
 from medmgen_sequence import _kernels as k
-from medmgen_sequence.planting import count_cdf, guide, popularity_cdf
+from medmgen_sequence.planting import count_cdf, drawable, guide, popularity_cdf
 from medmgen_sequence.spec import CountDist, Popularity
 from medmgen_sequence.threads import numba_threads
 
@@ -173,7 +173,8 @@ def test_embed_positions_match_twin_and_respect_constraints(k_, min_gap, max_gap
         assert window < 0 or t[want[-1]] - t[want[0]] <= window
 
 
-def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
+def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants, drawable=None):
+    may = set(range(1, n_items + 1)) if drawable is None else {i for i in range(1, n_items + 1) if drawable[i]}
     out = []
     for i, length in enumerate(lengths):
         s = lo + i
@@ -182,7 +183,7 @@ def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
         for p in range(length):
             hp = ref.mix(hs ^ (p + 1))
             chosen = sorted(set(plants.get((s, p), [])))
-            z = min(1 + ref.draw(size_cdf, ref.unit(ref.mix(hp))), n_items - len(chosen))
+            z = min(1 + ref.draw(size_cdf, ref.unit(ref.mix(hp))), len(may - set(chosen)))
             size, attempt = len(chosen) + z, 1
             while len(chosen) < size and attempt <= 32 * z:
                 u = ref.unit(ref.mix(hp ^ attempt))
@@ -191,9 +192,9 @@ def fill_twin(key, lo, lengths, size_cdf, pop_cdf, n_items, plants):
                 if item not in chosen:
                     chosen.append(item)
             item = 0
-            while len(chosen) < size:  # too few distinct draws: the smallest unused ids
+            while len(chosen) < size:  # too few distinct draws: the smallest unused ids that may be drawn
                 item += 1
-                if item not in chosen:
+                if item in may and item not in chosen:
                     chosen.append(item)
             seq.append(sorted(chosen))
         out.append(seq)
@@ -247,13 +248,53 @@ def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean, lo
         for threads in (1, 2):
             with numba_threads(threads):
                 so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guides[0], pop_cdf, guides[1],
-                                              n_items, *arrays, chunk)
+                                              n_items, drawable(popularity, n_items), *arrays, chunk)
             assert ref.from_csr(so, to, it) == want
     for (s, p), planted in plants.items():
         assert set(planted) <= set(want[s][p])
     sizes = [len(itemset) for seq in want for itemset in seq]
     assert n_items < 8 or min(sizes) <= 4 < max(sizes)  # both sorting networks (and, for longest 14, past 8)
     assert longest < 14 or max(sizes) > 8
+
+
+@pytest.mark.parametrize(("weights", "mean"), [
+    ([1, 0, 0, 0, 0, 0, 0, 0, 0, 1], 4.0),  # itemsets want more ids than the two with a positive weight
+    ([0, 400, 0, 1, 0, 0, 1, 0, 0], 4.0),  # rare positive ids: the 32 * z attempts fall short, the fallback
+])
+def test_fill_never_draws_an_id_of_weight_zero(weights, mean):
+    """The background draws only ids with a positive weight: sizes are cut at those left (beside the
+    planted ones), and the fallback takes the smallest unused of them; the kernel matches its twin."""
+    rng = np.random.default_rng(5)
+    n_items, lo, n = len(weights), 7, 60
+    lengths = rng.integers(1, 6, size=n).astype(np.int32)
+    arrays, plants = random_plants(rng, lengths, n_items)
+    popularity = Popularity(distribution="empirical", weights=weights)
+    size_cdf = count_cdf(CountDist(mean=mean, max=8), n_items)
+    pop_cdf = popularity_cdf(popularity, n_items)
+    mask = drawable(popularity, n_items)
+    assert mask.tolist() == [False] + [w > 0 for w in weights]
+    want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items,
+                     {(lo + s, p): v for (s, p), v in plants.items()}, mask.tolist())
+    for chunk in (1, 9, 1000):
+        so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guide(size_cdf), pop_cdf,
+                                      guide(pop_cdf), n_items, mask, *arrays, chunk)
+        assert ref.from_csr(so, to, it) == want
+    positive = {i + 1 for i, w in enumerate(weights) if w > 0}
+    for s, seq in enumerate(want):
+        for p, itemset in enumerate(seq):
+            planted = set(plants.get((s, p), []))
+            assert set(itemset) - planted <= positive  # no weight-0 id unless planted there
+            assert set(itemset) >= planted
+    full = [len(set(itemset) - set(plants.get((s, p), []))) for s, seq in enumerate(want)
+            for p, itemset in enumerate(seq)]
+    assert max(full) == len(positive)  # sizes reach the cap: the positive ids were all used somewhere
+
+
+def test_popularity_cdf_never_reaches_ids_after_the_last_positive_weight():
+    weights = [0.1] * 999 + [0.0] * 5  # the cumulative sum rounds below the total
+    cdf = popularity_cdf(Popularity(distribution="empirical", weights=weights), len(weights))
+    assert (cdf[998:] == 1.0).all()
+    assert k._draw(cdf, np.nextafter(1.0, 0.0)) == 998
 
 
 def test_overlaps_marks_pattern_itemsets_sharing_an_item():

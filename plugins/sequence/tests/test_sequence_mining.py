@@ -63,11 +63,11 @@ def test_accidental_matches_the_reference_pair_counter(seed, tile_cells):
     n_items = 9
     db, data = random_data(rng, 150, n_items)
     plan = planted(rng, n_items, 4)
-    got, frequent = mining.accidental(data, plan, n_items, "b", tile_cells=tile_cells)
+    got, search = mining.accidental(data, plan, n_items, "b", tile_cells=tile_cells)
     want, want_frequent = accidental_twin(db, plan, n_items)
     assert [(tuple(x[0] for x in p.sequence), p.realized_support) for p in got] == want
     assert [p.id for p in got] == [f"b/accidental/{n}" for n in range(len(got))]
-    assert frequent == want_frequent
+    assert search == mining.Search(frequent_items=want_frequent, found=len(want))
     assert len(got) > 3  # the test has pairs to find
 
 
@@ -103,8 +103,8 @@ def test_ledger_without_targets_or_records_counts_only():
     db, data = random_data(rng, 40, 5)
     plan = [SequentialPattern(id="b/0", block="b", sequence=[[1], [2]])]
     counts, found, frequent = mining.ledger(data, plan, 5, None, "b")
-    assert counts[:, 0].tolist() == [ref.support_count(db, [[1], [2]])] and (found, frequent) == ([], 0)
+    assert counts[:, 0].tolist() == [ref.support_count(db, [[1], [2]])] and (found, frequent) == ([], mining.Search())
     empty = SequenceData(seq_off=np.zeros(1, np.int64), set_off=np.zeros(1, np.int64), items=np.zeros(0, np.int32))
     targeted = [SequentialPattern(id="b/0", block="b", sequence=[[1], [2]], target_support=0.1)]
     counts, found, frequent = mining.ledger(empty, targeted, 5, None, "b")
-    assert counts.tolist() == [[0, 0, 0]] and (found, frequent) == ([], 0)
+    assert counts.tolist() == [[0, 0, 0]] and (found, frequent) == ([], mining.Search())

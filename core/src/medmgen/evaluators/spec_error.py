@@ -9,7 +9,10 @@ from medmgen.interfaces import Evaluation, Evaluator, Threshold
 
 
 class SpecError(Evaluator):
-    """Per quantity (support, confidence, mixing, ...): max and mean |realized - target|."""
+    """Per quantity (support, confidence, mixing, ...): max and mean |realized - target|, and
+    ``max_<quantity>_deviation_at``, the key of the largest (``id``, or ``id#quantity`` such as
+    a drift's ``<id>#after`` segment). Records about a pattern (drifts) are judged but not
+    counted as planted patterns (``patterns``, ``kept``, ...)."""
 
     name = "spec_error"
     in_loop = True
@@ -24,17 +27,21 @@ class SpecError(Evaluator):
 
     def evaluate(self, evaluation: Evaluation) -> dict[str, Any]:
         ledger = evaluation.ledger
-        devs: dict[str, list[float]] = {}
+        devs: dict[str, list[tuple[float, str]]] = {}
         for p in ledger.patterns:
-            for q, d in p.deviations().items():
-                devs.setdefault(q, []).append(d)
-        out: dict[str, Any] = {"patterns": len(ledger.patterns), "accidental": len(ledger.accidental)}
-        statuses = Counter(p.status for p in ledger.patterns)
+            for q, key, t, r in p.quantities():
+                if t is not None and r is not None:
+                    devs.setdefault(q, []).append((abs(r - t), key))
+        planted = ledger.planted()
+        out: dict[str, Any] = {"patterns": len(planted), "accidental": len(ledger.accidental)}
+        statuses = Counter(p.status for p in planted)
         for status in ("kept", "weakened", "destroyed"):
             out[status] = statuses.get(status, 0)
         for q, values in sorted(devs.items()):
-            out[f"max_{q}_deviation"] = max(values)
-            out[f"mean_{q}_deviation"] = sum(values) / len(values)
+            worst = max(values, key=lambda v: v[0])  # the first of equals: ledger order
+            out[f"max_{q}_deviation"] = worst[0]
+            out[f"max_{q}_deviation_at"] = worst[1]
+            out[f"mean_{q}_deviation"] = sum(d for d, _ in values) / len(values)
         out.update(recovery(ledger))
         return out
 
@@ -49,7 +56,7 @@ def recovery(ledger: Any) -> dict[str, float]:
     ``min_target_support`` is the smallest of those thresholds.
     """
     planted: dict[str, list[tuple[float, float | None]]] = {}
-    for p in ledger.patterns:
+    for p in ledger.planted():
         for q, _, t, r in p.quantities():
             if q == "support" and t is not None:
                 planted.setdefault(p.block, []).append((t, r))

@@ -391,11 +391,12 @@ def _merge44(x0: int, x1: int, x2: int, x3: int, y0: int, y1: int, y2: int,
 
 @numba.njit(cache=True)
 def _fill_itemset(hp: np.uint64, size: int, pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int,
-                  plant: np.ndarray, a: int, b: int, out: np.ndarray, w: int) -> None:
+                  drawable: np.ndarray, plant: np.ndarray, a: int, b: int, out: np.ndarray, w: int) -> None:
     """Itemset with hash ``hp`` into ``out[w:w+size]``, sorted: the planted ``plant[a:b]``
     (distinct) and ``z = size - (b - a)`` distinct background ids other than those, drawn
     (uniform when ``pop_cdf`` is empty, else from it) in up to ``32 * z`` attempts; if that
-    is not enough, the smallest unused ids complete the itemset. The definition; :func:`_fill_range`
+    is not enough, the smallest unused ids that may be drawn (``drawable[id]``, or any id when
+    ``drawable`` is empty) complete the itemset. The definition; :func:`_fill_range`
     takes a shortcut when the first ``z`` attempts give distinct new ids (the same itemset)."""
     m = b - a
     for q in range(m):
@@ -415,7 +416,7 @@ def _fill_itemset(hp: np.uint64, size: int, pop_cdf: np.ndarray, pop_guide: np.n
     item = 0
     while m < size:
         item += 1
-        if not _holds(out, w, m, item):
+        if (drawable.shape[0] == 0 or drawable[item]) and not _holds(out, w, m, item):
             out[w + m] = item
             m += 1
     _sort(out, w, w + size)
@@ -452,8 +453,8 @@ def _size_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarra
 
 @numba.njit(cache=True)
 def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarray, set_off: np.ndarray,
-                pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, plants: tuple, i_lo: int, i_hi: int,
-                items: np.ndarray, w: int, limit: int) -> int:
+                pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, drawable: np.ndarray, plants: tuple,
+                i_lo: int, i_hi: int, items: np.ndarray, w: int, limit: int) -> int:
     """Itemsets of records ``i_lo..i_hi-1`` into ``items`` from ``w`` on (never at or past ``limit``);
     ``set_off[t + 1]`` (the drawn background size on entry) becomes where itemset ``t`` ends.
     Returns the end.
@@ -466,6 +467,7 @@ def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarra
     """
     uniform = pop_cdf.shape[0] == 0
     below = n_items <= SENTINEL - 8  # every id sorts before the pads
+    n_drawable = n_items if drawable.shape[0] == 0 else int(drawable.sum())
     for b_lo in range(i_lo, i_hi, PLANT_BLOCK):
         b_hi = min(i_hi, b_lo + PLANT_BLOCK)
         off, plant = _plants(b_lo, b_hi, seq_off, *plants)
@@ -479,7 +481,12 @@ def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarra
                 t = seq_off[i] + p
                 a = off[t - t_lo]
                 m = off[t - t_lo + 1] - a
-                size = m + min(set_off[t + 1], n_items - m)
+                m_drawable = m
+                if drawable.shape[0]:  # planted ids that may also be drawn leave fewer to draw
+                    m_drawable = 0
+                    for x in range(a, a + m):
+                        m_drawable += drawable[plant[x]]
+                size = m + min(set_off[t + 1], n_drawable - m_drawable)
                 clash = True
                 if size <= 4 and w + 16 <= limit and below:
                     hp = mix(hs ^ np.uint64(p + 1))
@@ -518,16 +525,16 @@ def _fill_range(key: np.uint64, lo: int, lengths: np.ndarray, seq_off: np.ndarra
             i = np.searchsorted(seq_off, t, side="right") - 1
             hp = mix(mix(key ^ np.uint64(lo + i)) ^ np.uint64(t - seq_off[i] + 1))
             begin = set_off[t] if t > t_lo else w0
-            _fill_itemset(hp, set_off[t + 1] - begin, pop_cdf, pop_guide, n_items, plant, off[t - t_lo],
+            _fill_itemset(hp, set_off[t + 1] - begin, pop_cdf, pop_guide, n_items, drawable, plant, off[t - t_lo],
                           off[t - t_lo + 1], items, begin)
     return w
 
 
 @numba.njit(cache=True, parallel=True)
 def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.ndarray, size_guide: np.ndarray,
-                   pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, host_off: np.ndarray,
-                   host_seq: np.ndarray, host_pos: np.ndarray, pat_off: np.ndarray, pat_set_off: np.ndarray,
-                   pat_items: np.ndarray, chunk: int):
+                   pop_cdf: np.ndarray, pop_guide: np.ndarray, n_items: int, drawable: np.ndarray,
+                   host_off: np.ndarray, host_seq: np.ndarray, host_pos: np.ndarray, pat_off: np.ndarray,
+                   pat_set_off: np.ndarray, pat_items: np.ndarray, chunk: int):
     """Itemsets of records ``lo..lo+len(lengths)-1``: background items plus planted ones.
 
     Pattern ``j`` (itemsets ``pat_off[j]:pat_off[j+1]`` of the CSR ``pat_set_off`` ->
@@ -537,12 +544,14 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
     ``b_j`` the sum of ``k * hosts`` over the patterns before it.
 
     An itemset at ``(s, p)`` holds its distinct planted items and ``z`` distinct background
-    ids other than those: ``z`` drawn from ``size_cdf`` (cut at what the alphabet has left),
-    the ids uniform when ``pop_cdf`` is empty, else from it (each cdf with its
-    :func:`guide_table`), see :func:`_fill_itemset`. Chunks of ``chunk`` records run in
-    parallel (``prange``): background sizes first, which with the chunk's planted items give
-    each chunk room for its items; then each chunk fills its room, gathering its own planted
-    items; then the chunks are closed up (repeated planted items and the cap leave gaps). So
+    ids other than those: ``z`` drawn from ``size_cdf`` (cut at what the alphabet has left:
+    the ids with ``drawable[id]`` other than the planted ones; every id when ``drawable`` is
+    empty), the ids uniform when ``pop_cdf`` is empty, else from it (each cdf with its
+    :func:`guide_table`), see :func:`_fill_itemset`: an id of weight 0 is never drawn. Chunks
+    of ``chunk`` records run in parallel (``prange``): background sizes first, which with the
+    chunk's planted items give each chunk room for its items; then each chunk fills its room,
+    gathering its own planted items; then the chunks are closed up (repeated planted items and
+    the cap leave gaps). So
     the arrays depend neither on ``chunk`` nor on the thread count. Returns ``seq_off``,
     ``set_off`` and ``items`` (offsets from 0).
     """
@@ -570,8 +579,8 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
     plants = (host_off, host_seq, host_pos, pat_off, pat_set_off, pat_items, _overlaps(pat_set_off, pat_items))
     end = np.empty(n_chunks, np.int64)
     for c in numba.prange(n_chunks):
-        end[c] = _fill_range(key, lo, lengths, seq_off, set_off, pop_cdf, pop_guide, n_items, plants, c * chunk,
-                             min(n, (c + 1) * chunk), items, start[c], start[c + 1])
+        end[c] = _fill_range(key, lo, lengths, seq_off, set_off, pop_cdf, pop_guide, n_items, drawable, plants,
+                             c * chunk, min(n, (c + 1) * chunk), items, start[c], start[c + 1])
     w = 0
     for c in range(n_chunks):
         shift = start[c] - w

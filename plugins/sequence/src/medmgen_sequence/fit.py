@@ -25,7 +25,6 @@ def fit_spmf(path: Path) -> dict[str, Any]:
 
 
 def _empirical(counts: np.ndarray) -> dict[str, Any]:
-    """Counts ``1..max`` as an ``empirical`` distribution (weights are the file's frequencies)."""
-    hist = np.bincount(counts)[1:]
-    return {"distribution": "empirical", "mean": max(1.0, float(counts.mean())), "max": int(counts.max()),
-            "weights": [float(x) for x in hist]}
+    """Counts ``1..max`` as an ``empirical`` distribution (weights are the file's frequencies; the
+    weights imply the mean and the largest count, so neither is written)."""
+    return {"distribution": "empirical", "weights": [float(x) for x in np.bincount(counts)[1:]]}

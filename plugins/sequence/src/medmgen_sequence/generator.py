@@ -51,10 +51,21 @@ class PlantedSequences(Generator):
         """Each pattern's whole-block support target on this pass (``None``: plant nothing)."""
         return [ctx.aim(p) or 0.0 for p in plan]
 
+    @staticmethod
+    def drift_aims(block: SequenceBlock, ctx: BlockContext) -> list[tuple[float, float] | None]:
+        """Each drifting pattern's aims before and after its change on this pass (the feedback
+        loop's for its drift record's ``#before``/``#after`` segments, else their targets)."""
+        out: list[tuple[float, float] | None] = []
+        for j, p in enumerate(block.sequential_patterns):
+            key = _drift_id(ctx.block, j)
+            out.append(None if p.drift is None else (ctx.effective.get(f"{key}#before", p.support),
+                                                     ctx.effective.get(f"{key}#after", p.drift.support)))
+        return out
+
     def generate(self, block: SequenceBlock, plan: Sequence[SequentialPattern], ctx: BlockContext) -> BlockResult:
         block = self.resolve(block, ctx)
         with numba_threads(ctx.workers):
-            data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx)
+            data, n_hosts = planting.build(block, plan, self.aims(plan, ctx), ctx, self.drift_aims(block, ctx))
             data = evolve(data, workers=ctx.workers)
             drafts = self._drafts.setdefault(ctx.block, [])
             for draft in drafts:  # a later pass supersedes them (a chosen earlier pass re-encodes)
@@ -147,13 +158,13 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
     drifts = [block.sequential_patterns[j].drift if j < len(block.sequential_patterns) else None
               for j in range(len(plan))]
     bins = [(n, n) if d is None else (d.at, d.at + d.width) for d in drifts]
-    counts, extra, n_frequent = mining.ledger(data, plan, block.items, bins, ctx.block)  # one pass for both
+    counts, extra, search = mining.ledger(data, plan, block.items, bins, ctx.block)  # one pass for both
     realized: list[Any] = [evolve(p, realized_support=int(c.sum()) / n, planted=int(h))
                            for p, c, h in zip(plan, counts, n_hosts)]
     for j, (p, d, c) in enumerate(zip(plan, drifts, counts)):
         if d is not None:
             realized.append(Drift(
-                id=f"{ctx.block}/drift/{j}", block=ctx.block, pattern=p.id, shape=d.kind, at=d.at,
+                id=_drift_id(ctx.block, j), block=ctx.block, pattern=p.id, shape=d.kind, at=d.at,
                 at_time=d.at_time, width=d.width,
                 target_before=block.sequential_patterns[j].support, target_after=d.support,
                 realized_before=_share(c[0], d.at), realized_during=_share(c[1], d.width),
@@ -166,9 +177,29 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
         "mean_itemsets_per_sequence": n_sets / data.records,
         "mean_items_per_itemset": int(data.items.shape[0]) / max(1, n_sets),
         "accidental": len(extra),
-        "miner_frequent_items": n_frequent,
+        "accidental_scope": "2-sequences <{a}, {b}> (a in an earlier itemset than b, no gap limit) that no planted "
+                            "pattern contains; a longer unplanned pattern shows through its 2-sequences, patterns "
+                            "of one itemset are not looked for",
+        **search.metrics(),
     }
+    notes = _floor_notes(realized[:len(plan)])
+    if notes:
+        metrics["notes"] = notes
     return BlockResult(data=data, patterns=realized, accidental=extra, metrics=metrics)
+
+
+def _floor_notes(patterns: Sequence[SequentialPattern]) -> list[str]:
+    """Why a pattern misses its target whatever the feedback loop does: with nothing planted,
+    the background alone holds it in more sequences than the target."""
+    return [f"{p.id}: background support {p.realized_support:.4g} exceeds the target {p.target_support:.4g} "
+            "with nothing planted; raise `items`, flatten `popularity` or raise the support"
+            for p in patterns if p.planted == 0 and p.target_support is not None
+            and p.realized_support is not None and p.realized_support > p.target_support]
+
+
+def _drift_id(block: str, j: int) -> str:
+    """The id of explicit pattern ``j``'s drift record (keys its segments' aims too)."""
+    return f"{block}/drift/{j}"
 
 
 def _share(count: int, records: int) -> float | None:

@@ -4,15 +4,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numba
 import numpy as np
+from attrs import frozen
 
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 
 TILE_CELLS = 1 << 22  # pair counters per miner pass and lane (int32, 16 MiB, and a 16-bit tile of 8 MiB)
+# Above this many frequent items the pairs are not counted (f * f counters): the search stops and says so.
+MAX_FREQUENT_ITEMS = 4096
+# At most this many accidental patterns are listed (the most frequent, with exact supports); the rest are counted.
+MAX_ACCIDENTAL = 10_000
+
+
+@frozen(kw_only=True)
+class Search:
+    """How the accidental search went: items frequent on their own, unplanted frequent
+    2-sequences found (all counted, at most :data:`MAX_ACCIDENTAL` listed), whether the list
+    holds every one, and why not."""
+
+    frequent_items: int = 0
+    found: int = 0
+    complete: bool = True
+    note: str = ""
+
+    def metrics(self) -> dict[str, Any]:
+        """The block metrics: ``miner_frequent_items``, ``accidental_found``,
+        ``accidental_search_complete`` and, when incomplete, ``accidental_search_note``."""
+        out: dict[str, Any] = {"miner_frequent_items": self.frequent_items, "accidental_found": self.found,
+                               "accidental_search_complete": self.complete}
+        if self.note:
+            out["accidental_search_note"] = self.note
+        return out
 
 
 def pattern_arrays(patterns: Sequence[SequentialPattern]) -> tuple[np.ndarray, ...]:
@@ -59,24 +86,30 @@ def implied_pairs(patterns: Sequence[SequentialPattern]) -> set[tuple[int, int]]
 
 
 def accidental(data: SequenceData, planted: Sequence[SequentialPattern], n_items: int,
-               block: str, tile_cells: int = TILE_CELLS) -> tuple[list[SequentialPattern], int]:
+               block: str, tile_cells: int = TILE_CELLS, max_listed: int = MAX_ACCIDENTAL,
+               max_items: int = MAX_FREQUENT_ITEMS) -> tuple[list[SequentialPattern], Search]:
     """Unplanted 2-sequences ``<{a}, {b}>`` at or above the smallest planted target support.
 
     Covers every pair of single items in consecutive order (min_gap 1, no max_gap) that is
     not a sub-pattern of a planted pattern. Any longer unplanted frequent pattern has all
     its 2-sequences frequent, so it shows up here unless each of them is planted.
-    Returns the patterns (most frequent first) and how many items were frequent.
+    Returns the patterns (most frequent first, at most ``max_listed``) and the :class:`Search`;
+    with more than ``max_items`` frequent items no pair is counted (none listed).
     """
-    _, found, n_frequent = ledger(data, planted, n_items, None, block, count=False, tile_cells=tile_cells)
-    return found, n_frequent
+    _, found, search = ledger(data, planted, n_items, None, block, count=False, tile_cells=tile_cells,
+                              max_listed=max_listed, max_items=max_items)
+    return found, search
 
 
 def ledger(data: SequenceData, plan: Sequence[SequentialPattern], n_items: int,
            bins: Sequence[tuple[int, int]] | None, block: str, *, count: bool = True,
-           tile_cells: int = TILE_CELLS) -> tuple[np.ndarray, list[SequentialPattern], int]:
+           tile_cells: int = TILE_CELLS, max_listed: int = MAX_ACCIDENTAL,
+           max_items: int = MAX_FREQUENT_ITEMS) -> tuple[np.ndarray, list[SequentialPattern], Search]:
     """:func:`supports` of ``plan`` (when ``count``, else an empty array) and its
     :func:`accidental` patterns, from one pass over the data for both (the pairs of more
-    than ``tile_cells`` counters per lane take more passes)."""
+    than ``tile_cells`` counters per lane take more passes). At most ``max_listed`` patterns
+    are listed (the most frequent; all are counted); with more than ``max_items`` frequent
+    items no pair is counted."""
     lanes = numba.get_num_threads()
     count_args = _count_args(data, plan, bins) if count and plan else None
     counted = np.zeros((0, 3), np.int64)
@@ -85,16 +118,28 @@ def ledger(data: SequenceData, plan: Sequence[SequentialPattern], n_items: int,
     if not need:
         if count_args is not None:
             counted = k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args, lanes)
-        return counted, [], 0
+        return counted, [], Search()
     # an item seen fewer than ``need`` times is not frequent, nor is any pair holding it;
     # the pass counts the pairs and supports of the others
     seen = k.item_counts(data.items, n_items, lanes)
     seen[0] = 0
     cand = np.flatnonzero(seen >= need)
+    if cand.size > max_items:  # too many candidates: only the items frequent in sequences
+        isup = k.item_supports(data.seq_off, data.set_off, data.items, n_items, lanes)
+        isup[0] = 0
+        cand = np.flatnonzero(isup >= need)
+        if cand.size > max_items:
+            if count_args is not None:
+                counted = k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args,
+                                          lanes)
+            return counted, [], Search(frequent_items=int(cand.size), complete=False,
+                                       note=f"not searched: {cand.size:,} items are frequent (more than "
+                                            f"{max_items:,}); no accidental pattern listed")
     index = np.full(n_items + 1, -1, np.int64)
     index[cand] = np.arange(cand.size)
-    implied = implied_pairs(plan)
-    found = []
+    implied = np.array(sorted(a * (n_items + 1) + b for a, b in implied_pairs(plan)), np.int64)
+    kept = (np.empty(0, np.int64),) * 3  # (-support, a, b) of the most frequent found so far
+    n_found = 0
     n_frequent = 0
     rows = max(1, tile_cells // max(1, cand.size))
     # passes over tiles of pair rows; the first also counts the supports (even with no rows)
@@ -107,12 +152,16 @@ def ledger(data: SequenceData, plan: Sequence[SequentialPattern], n_items: int,
             pairs, isup = k.pair_item_supports(data.seq_off, data.set_off, data.items, index, lo, hi, cand.size,
                                                lanes)
         n_frequent = int(np.count_nonzero(isup >= need))
-        for r, c in zip(*np.nonzero(pairs >= need)):
-            a, b = int(cand[lo + r]), int(cand[c])
-            if (a, b) not in implied:
-                found.append((-int(pairs[r, c]), a, b))
-    found.sort()
-    out = [SequentialPattern(id=f"{block}/accidental/{n}", block=block, sequence=[[a], [b]],
-                             realized_support=-neg / data.records)
-           for n, (neg, a, b) in enumerate(found)]
-    return counted, out, n_frequent
+        r, c = np.nonzero(pairs >= need)
+        a, b = cand[lo + r], cand[c]
+        new = ~np.isin(a * (n_items + 1) + b, implied)
+        n_found += int(np.count_nonzero(new))
+        found = (-(pairs[r, c][new].astype(np.int64)), a[new], b[new])
+        both = [np.concatenate(x) for x in zip(kept, found)]
+        order = np.lexsort(both[::-1])[:max_listed]  # by support (descending), then a, then b
+        kept = tuple(x[order] for x in both)
+    out = [SequentialPattern(id=f"{block}/accidental/{n}", block=block, sequence=[[int(a)], [int(b)]],
+                             realized_support=-int(neg) / data.records)
+           for n, (neg, a, b) in enumerate(zip(*kept))]
+    note = f"{n_found:,} found; only the {max_listed:,} most frequent are listed" if n_found > max_listed else ""
+    return counted, out, Search(frequent_items=n_frequent, found=n_found, complete=not note, note=note)

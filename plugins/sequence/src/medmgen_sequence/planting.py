@@ -66,8 +66,18 @@ def popularity_cdf(pop: Popularity, items: int) -> np.ndarray:
     else:
         w = np.asarray(pop.weights, dtype=np.float64)
     cdf = np.cumsum(w) / w.sum()
-    cdf[-1] = 1.0
+    cdf[np.flatnonzero(w)[-1]:] = 1.0  # ids after the last positive weight are never drawn, whatever the rounding
     return cdf
+
+
+def drawable(pop: Popularity, items: int) -> np.ndarray:
+    """``out[id]``: whether the background may draw ``id`` (its weight is positive); empty when
+    every id may be drawn (uniform, zipf, empirical without zeros)."""
+    if pop.distribution != "empirical" or min(pop.weights) > 0:
+        return np.empty(0, np.bool_)
+    out = np.zeros(items + 1, np.bool_)
+    out[1:] = np.asarray(pop.weights, dtype=np.float64) > 0
+    return out
 
 
 def guide(cdf: np.ndarray) -> np.ndarray:
@@ -127,22 +137,25 @@ def _check_windows(block: SequenceBlock, patterns: Sequence[SequentialPattern], 
         raise InputError(ctx.source, problems)
 
 
-def schedule(block: SequenceBlock, j: int, support: float | None = None) -> list[tuple[int, int, float]]:
+def schedule(block: SequenceBlock, j: int, support: float | None = None,
+             ends: tuple[float, float] | None = None) -> list[tuple[int, int, float]]:
     """Pattern ``j``'s segments ``(lo, hi, target support)``: one, or before/ramp steps/after a drift.
 
     Explicit patterns (``j`` below their count) take their spec; drawn ones one segment at ``support``.
+    ``ends`` replaces a drift's supports before and after (the ramp steps interpolate between them).
     """
     n = block.records
     spec = block.sequential_patterns[j] if j < len(block.sequential_patterns) else None
     if spec is None or spec.drift is None:
         return [(0, n, spec.support if spec is not None else float(support or 0.0))]
     d = spec.drift
-    out = [(0, d.at, spec.support)]
+    first, last = ends or (spec.support, d.support)
+    out = [(0, d.at, first)]
     steps = min(RAMP_STEPS, d.width)
     for i in range(steps):
         lo, hi = d.at + d.width * i // steps, d.at + d.width * (i + 1) // steps
-        out.append((lo, hi, spec.support + (d.support - spec.support) * (i + 0.5) / steps))
-    out.append((d.at + d.width, n, d.support))
+        out.append((lo, hi, first + (last - first) * (i + 0.5) / steps))
+    out.append((d.at + d.width, n, last))
     return [seg for seg in out if seg[1] > seg[0]]
 
 
@@ -157,19 +170,21 @@ def _key(ctx: BlockContext, *index: int) -> np.uint64:
 
 
 def hosts_of(block: SequenceBlock, ctx: BlockContext, j: int, p: SequentialPattern, aim: float,
-             lengths: np.ndarray) -> np.ndarray:
+             lengths: np.ndarray, ends: tuple[float, float] | None = None) -> np.ndarray:
     """The sequences (sorted) that carry pattern ``j`` when its whole-block target is ``aim``.
 
-    Every segment's target moves by the same ``aim - target`` (accidental support is
-    spread evenly), and gets exactly ``round(segment target * segment size)`` hosts.
+    Each segment gets exactly ``round(segment aim * segment size)`` hosts. A drift's segments
+    aim at ``ends`` (before, after; the ramp steps in between), the feedback loop's aims for
+    its segments, each steered by its own error; without ``ends``, every segment's target
+    moves by the same ``aim - target``.
     """
     allowed = np.empty(0, np.bool_)
     if p.max_window is not None:
         tkey, *times = time_args(block, ctx)
         allowed = k.window_feasible(tkey, lengths, len(p.sequence), p.min_gap, p.max_window, *times)
-    shift = aim - (p.target_support or 0.0)
+    shift = aim - (p.target_support or 0.0) if ends is None else 0.0
     parts = [np.empty(0, np.int64)]
-    for i, (lo, hi, sup) in enumerate(schedule(block, j, p.target_support)):
+    for i, (lo, hi, sup) in enumerate(schedule(block, j, p.target_support, ends)):
         count = round(min(1.0, max(0.0, sup + shift)) * (hi - lo))
         if count:
             window = allowed[lo:hi] if allowed.size else allowed
@@ -178,8 +193,9 @@ def hosts_of(block: SequenceBlock, ctx: BlockContext, j: int, p: SequentialPatte
 
 
 def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Sequence[float] | None,
-          ctx: BlockContext) -> tuple[SequenceData, list[int]]:
-    """Background sequences with each pattern planted for its aim (``None``: nothing planted).
+          ctx: BlockContext, ends: Sequence[tuple[float, float] | None] = ()) -> tuple[SequenceData, list[int]]:
+    """Background sequences with each pattern planted for its aim (``None``: nothing planted);
+    ``ends[j]``: drifting pattern ``j``'s aims before and after the change (see :func:`hosts_of`).
 
     Returns the data and how many sequences received each pattern.
     """
@@ -189,7 +205,8 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     if aims is None:
         hosts = [np.empty(0, np.int64) for _ in patterns]
     else:
-        hosts = [hosts_of(block, ctx, j, p, aim, lengths) for j, (p, aim) in enumerate(zip(patterns, aims))]
+        ends = list(ends) + [None] * (len(patterns) - len(ends))
+        hosts = [hosts_of(block, ctx, j, p, aim, lengths, ends[j]) for j, (p, aim) in enumerate(zip(patterns, aims))]
     tkey, tkind, interval, burst, pause = time_args(block, ctx)
     for p, h in zip(patterns, hosts):
         lengths[h] = np.maximum(lengths[h], span(len(p.sequence), p.min_gap))
@@ -209,7 +226,8 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     pop_cdf = popularity_cdf(block.popularity, block.items)
     task = ctx.progress.task(f"{ctx.block}: sequences", n)
     seq_off, set_off, items = k.fill_sequences(bg, 0, lengths, size_cdf, guide(size_cdf), pop_cdf, guide(pop_cdf),
-                                               block.items, *plants, block.chunk)
+                                               block.items, drawable(block.popularity, block.items), *plants,
+                                               block.chunk)
     task.advance(n)
     data = SequenceData(seq_off=seq_off, set_off=set_off, items=items)
     if tkind:

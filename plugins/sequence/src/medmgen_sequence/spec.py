@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 from attrs import frozen
@@ -18,26 +20,47 @@ DEFAULT_ITEMS = 1000
 
 @frozen(kw_only=True)
 class CountDist:
-    """A distribution of counts ``1..max`` (itemsets per sequence, items per itemset)."""
+    """A distribution of counts ``1..max`` (itemsets per sequence, items per itemset).
+
+    ``mean`` and ``max`` belong to ``poisson``; with ``empirical`` they follow from ``weights``
+    (null unless given, and then only the values the weights imply).
+    """
 
     distribution: str = setting("poisson", doc="'poisson': 1 + Poisson(mean - 1), truncated at max; "
                                 "'empirical': count k+1 with probability weights[k].",
                                 choices=("poisson", "empirical"))
-    mean: float = setting(1.0, doc="Mean count (poisson).", ge=1)
-    max: int = setting(64, doc="Largest count (poisson); empirical uses len(weights).", ge=1)
+    mean: float | None = setting(attrs.Factory(lambda d: 1.0 if d.distribution == "poisson" else None,
+                                               takes_self=True), doc="Mean count (poisson; default 1.0).", ge=1)
+    max: int | None = setting(attrs.Factory(lambda d: 64 if d.distribution == "poisson" else None, takes_self=True),
+                              doc="Largest count (poisson; default 64; empirical: len(weights)).", ge=1)
     weights: list[float] = setting(factory=list, doc="Relative frequency of counts 1, 2, ... (empirical).", ge=0)
 
     def longest(self) -> int:
         """The largest count this distribution can draw."""
-        return len(self.weights) if self.distribution == "empirical" else self.max
+        return len(self.weights) if self.distribution == "empirical" else int(self.max or 0)
 
     def check(self) -> Sequence[Problem]:
         out = []
-        if self.distribution == "poisson" and self.mean > self.max:
-            out.append(Problem("mean", "mean larger than max", f"<= {self.max}", self.mean))
-        if self.distribution == "empirical" and not sum(self.weights) > 0:
+        if self.distribution == "poisson":
+            if self.weights:
+                out.append(Problem("weights", "weights belong to distribution = 'empirical'", "no weights",
+                                   self.weights))
+            if self.mean is not None and self.max is not None and self.max >= 1 and self.mean > self.max:
+                # (a max below 1 is already out of range)
+                out.append(Problem("mean", "mean larger than max", f"<= {self.max}", self.mean))
+            return out
+        total = sum(self.weights)
+        if not total > 0:
             out.append(Problem("weights", "empirical needs weights with a positive sum", "[w1, w2, ...]",
                                self.weights))
+            return out
+        if self.max is not None and self.max >= 1 and self.max != len(self.weights):
+            out.append(Problem("max", "empirical counts end at the last weight (leave max out)",
+                               f"{len(self.weights)} or no value", self.max))
+        implied = sum(k * w for k, w in enumerate(self.weights, 1)) / total
+        if self.mean is not None and not math.isclose(self.mean, implied, rel_tol=1e-9):
+            out.append(Problem("mean", "empirical counts have the weights' mean (leave mean out)",
+                               f"{implied:.6g} or no value", self.mean))
         return out
 
 
@@ -52,6 +75,9 @@ class Popularity:
     weights: list[float] = setting(factory=list, doc="One weight per item (empirical).", ge=0)
 
     def check(self) -> Sequence[Problem]:
+        if self.distribution != "empirical" and self.weights:
+            return [Problem("weights", "weights belong to distribution = 'empirical'", "no weights",
+                            f"{len(self.weights)} weights")]
         if self.distribution == "empirical" and not sum(self.weights) > 0:
             return [Problem("weights", "empirical needs weights with a positive sum", "one weight per item",
                             self.weights)]
@@ -119,6 +145,15 @@ class RandomSequentialPatterns:
     max_window: int | None = setting(None, doc="max_window of every drawn pattern (omitted: unbounded).", ge=0)
 
 
+def _unless_source(make: Callable[[], object]) -> Any:
+    """A default made by ``make``, or none when the block has a ``source`` (whose file replaces it):
+    so a given key is told from a default one, and ``spec.toml`` shows no law that was not used."""
+    return attrs.Factory(lambda block: None if block.source is not None else make(), takes_self=True)
+
+
+LEARNED = ("itemsets", "itemset_size", "popularity")  # the keys a source replaces
+
+
 @frozen(kw_only=True)
 class SequenceBlock(BlockSpec):
     """A block of sequences of itemsets (one sequence per customer or session)."""
@@ -131,12 +166,13 @@ class SequenceBlock(BlockSpec):
     source: str | None = setting(None, doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
                                  "items per itemset and item popularity replace itemsets, itemset_size and "
                                  "popularity.")
-    itemsets: CountDist = setting(factory=lambda: CountDist(mean=8.0),
-                                  doc="Itemsets per sequence.")
-    itemset_size: CountDist = setting(factory=lambda: CountDist(mean=2.5),
-                                      doc="Background items per itemset, cut at items "
-                                      "(planted items are added to these).")
-    popularity: Popularity = setting(factory=Popularity, doc="Background item popularity.")
+    itemsets: CountDist | None = setting(_unless_source(lambda: CountDist(mean=8.0)),
+                                         doc="Itemsets per sequence (none with source: learned from it).")
+    itemset_size: CountDist | None = setting(_unless_source(lambda: CountDist(mean=2.5)),
+                                             doc="Background items per itemset, cut at items "
+                                             "(planted items are added to these; none with source).")
+    popularity: Popularity | None = setting(_unless_source(Popularity),
+                                            doc="Background item popularity (none with source).")
     timestamps: Timestamps = setting(factory=Timestamps, doc="Per-itemset times (kind 'none': no times).")
     chunk: int = setting(65536, doc="Sequences per parallel work unit (never changes the output).",
                          ge=1)
@@ -157,14 +193,16 @@ class SequenceBlock(BlockSpec):
         return list(self._problems())
 
     def _problems(self) -> Iterator[Problem]:
-        longest = self.itemsets.longest()
+        # with source: checked once the file is read; a bad max or weights is reported on its own
+        longest = None if self.itemsets is None or self.itemsets.longest() < 1 else self.itemsets.longest()
         items = self.n_items()
         if self.timestamps.arrival and self.timestamps.kind == "none":
             yield Problem("timestamps.arrival", "arrival needs timestamps", "timestamps.kind other than 'none'",
                           self.timestamps.arrival)
-        if self.popularity.distribution == "empirical" and items and len(self.popularity.weights) != items:
+        pop = self.popularity
+        if pop is not None and pop.distribution == "empirical" and items and len(pop.weights) != items:
             yield Problem("popularity.weights", "need one weight per item", f"{items} weights",
-                          len(self.popularity.weights))
+                          len(pop.weights))
         for i, p in enumerate(self.sequential_patterns):
             path = f"sequential_patterns[{i}]"
             if not p.sequence:
@@ -182,10 +220,10 @@ class SequenceBlock(BlockSpec):
             yield from self._window_problems(path, p.min_gap, p.max_window, len(p.sequence))
             if p.drift is not None:
                 yield from self._drift_problems(f"{path}.drift", p.drift)
-        yield from _nesting_problems(self.sequential_patterns)
-        if self.source:
-            for key in ("itemsets", "itemset_size", "popularity"):
-                if getattr(self, key) != getattr(attrs.fields(SequenceBlock), key).default.factory():
+        yield from _nesting_problems(self.sequential_patterns, self.n_records())
+        if self.source is not None:
+            for key in LEARNED:
+                if getattr(self, key) is not None:
                     given = {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])}
                     yield Problem(key, "learned from source; leave it out", "no value", given)
         r = self.random_sequential_patterns
@@ -207,7 +245,7 @@ class SequenceBlock(BlockSpec):
         if self.timestamps.kind == "none":
             yield Problem(f"{path}.max_window", "max_window needs timestamps", "timestamps.kind other than 'none'",
                           window)
-        elif length and (length - 1) * min_gap * self.timestamps.fastest() > window:
+        elif length and window >= 0 and (length - 1) * min_gap * self.timestamps.fastest() > window:
             yield Problem(f"{path}.{length_key}", "the pattern cannot fit in max_window even with the shortest "
                           "time gaps", f"(length - 1) * min_gap * {self.timestamps.fastest()} <= {window}",
                           (length - 1) * min_gap * self.timestamps.fastest())
@@ -223,6 +261,10 @@ class SequenceBlock(BlockSpec):
         if records and d.at is not None and (d.at >= records or d.at + d.width > records):
             yield Problem(f"{path}.at", "the change must start and end within the records",
                           f"at < {records} and at + width <= {records}", d.at + d.width)
+        if d.kind == "abrupt" and 0 in (d.at, d.at_time):
+            key = "at" if d.at == 0 else "at_time"
+            yield Problem(f"{path}.{key}", "an abrupt change at the first record leaves the pattern's own support "
+                          "unused", ">= 1 (or the drift's support as the pattern's, without drift)", 0)
         if d.kind == "gradual" and d.width < 1:
             yield Problem(f"{path}.width", "a gradual drift needs a ramp", ">= 1", d.width)
         if d.kind == "abrupt" and d.width:
@@ -234,36 +276,79 @@ def span(length: int, min_gap: int) -> int:
     return 1 + (length - 1) * min_gap
 
 
-def _gap_problems(path: str, min_gap: int, max_gap: int | None, length: int, longest: int,
+def _gap_problems(path: str, min_gap: int, max_gap: int | None, length: int, longest: int | None,
                   length_key: str = "sequence") -> Iterator[Problem]:
-    if max_gap is not None and min_gap > max_gap:
+    if max_gap is not None and max_gap >= 1 and min_gap > max_gap:  # (a max_gap below 1 is out of range)
         yield Problem(f"{path}.min_gap", "min_gap larger than max_gap", f"<= {max_gap}", min_gap)
     need = span(length, min_gap)
-    if length and need > longest:
+    if length and longest is not None and need > longest:
         yield Problem(f"{path}.{length_key}", "the pattern cannot fit: with min_gap it spans more itemsets "
                       "than the longest sequence allowed (itemsets.max)", f"1 + (length - 1) * min_gap <= {longest}",
                       need)
 
 
-def _contains(outer: list[list[int]], inner: list[list[int]]) -> bool:
-    """Does every sequence holding ``outer`` hold ``inner`` (ungapped): its itemsets are
-    subsets of ``outer``'s, in order."""
-    j = 0
-    for itemset in outer:
-        if j < len(inner) and set(inner[j]) <= set(itemset):
-            j += 1
-    return j == len(inner)
+def _contains(big: SequentialPatternSpec, small: SequentialPatternSpec) -> bool:
+    """Does every sequence holding ``big`` (with its gaps and window) hold ``small`` (with its own)?
+
+    Yes when ``small``'s itemsets are subsets of ``big``'s, in order, through a mapping whose every
+    step keeps ``small``'s gaps whatever ``big``'s embedding (``s`` itemsets of ``big`` apart lie
+    ``s * big.min_gap .. s * big.max_gap`` positions apart), and ``small``'s window is no tighter.
+    """
+    if small.max_window is not None and (big.max_window is None or big.max_window > small.max_window):
+        return False
+
+    def step_ok(steps: int) -> bool:
+        if steps * big.min_gap < small.min_gap:
+            return False
+        return small.max_gap is None or (big.max_gap is not None and steps * big.max_gap <= small.max_gap)
+
+    outer = [set(x) for x in big.sequence]
+    reach = [set(small.sequence[0]) <= x for x in outer] if small.sequence else []
+    for itemset in small.sequence[1:]:
+        reach = [set(itemset) <= outer[j] and any(reach[i] and step_ok(j - i) for i in range(j))
+                 for j in range(len(outer))]
+    return any(reach)
 
 
-def _nesting_problems(patterns: Sequence[SequentialPatternSpec]) -> Iterator[Problem]:
-    """A pattern without gap, window or drift inside another (explicit) one is held by every
-    sequence holding the other, so its support cannot be below the other's."""
+def _segments(p: SequentialPatternSpec, n: int) -> list[tuple[int, int, float, str]]:
+    """``(start, end, least target support, key)`` of each stretch of records ``p`` is planted at a
+    fixed rate (a gradual ramp counts at its lower end); ``key`` names the spec value."""
+    d = p.drift
+    if d is None:
+        return [(0, n, p.support, "support")]
+    assert d.at is not None
+    return [(0, d.at, p.support, "support"), (d.at, d.at + d.width, min(p.support, d.support), "drift"),
+            (d.at + d.width, n, d.support, "drift.support")]
+
+
+def _least_share(p: SequentialPatternSpec, n: int, start: int, end: int) -> float:
+    """The least support ``p``'s targets give records ``start..end-1``."""
+    total = sum(rate * max(0, min(end, b) - max(start, a)) for a, b, rate, _ in _segments(p, n))
+    return total / (end - start)
+
+
+def _nesting_problems(patterns: Sequence[SequentialPatternSpec], records: int | None) -> Iterator[Problem]:
+    """A pattern held by every sequence holding another (explicit) one cannot be asked a lower
+    support than it over any stretch of records planted at one rate (per drift segment)."""
+    n = records or 1
+
+    def known(p: SequentialPatternSpec) -> bool:  # drift segments known before the data is made?
+        d = p.drift
+        return d is None or (records is not None and d.at is not None and d.at + d.width <= records)
+
     for i, small in enumerate(patterns):
-        if small.min_gap != 1 or small.max_gap is not None or small.max_window is not None or small.drift:
+        if not known(small) or not small.sequence:
             continue
-        for j, big in enumerate(patterns):
-            if i != j and not big.drift and small.support < big.support and _contains(big.sequence, small.sequence):
-                yield Problem(f"sequential_patterns[{i}].support",
-                              f"below that of sequential_patterns[{j}], which contains this pattern",
-                              f">= {big.support}", small.support)
-                break
+        for a, b, want, key in _segments(small, n):
+            if key == "drift" or b <= a:
+                continue  # the ramp is judged as a whole, not per record
+            for j, big in enumerate(patterns):
+                if i == j or not known(big) or not _contains(big, small):
+                    continue
+                least = _least_share(big, n, a, b)
+                if want < least - 1e-9:
+                    where = "" if (a, b) == (0, n) else f" over records {a}..{b - 1}"
+                    yield Problem(f"sequential_patterns[{i}].{key}",
+                                  f"below that of sequential_patterns[{j}]{where}, which contains this pattern",
+                                  f">= {least:.6g}", want)
+                    break

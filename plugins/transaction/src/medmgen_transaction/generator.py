@@ -261,6 +261,7 @@ def measure(recipe: Recipe, plan: Sequence[Pattern], ctx: BlockContext) -> Block
         accidental = [Itemset(id=f"{ctx.block}/accidental/{i}", block=ctx.block, items=list(s), target_support=0.0,
                               realized_support=c / n) for i, (s, c) in enumerate(mined.found)]
         metrics |= {"accidental_itemsets": len(accidental), "accidental_min_support": min(targets),
+                    "accidental_scope": "itemsets of 2 or more items that no planted itemset or rule contains",
                     "accidental_search_complete": mined.complete, "frequent_items": mined.frequent_items,
                     "accidental_search_sweeps": mined.sweeps}
         if mined.note:
