@@ -7,7 +7,8 @@ in :meth:`TransactionBlock.check`, every problem with its key path.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -181,6 +182,15 @@ class HighUtilitySpec:
                             ge=1, le=1_000_000)
 
 
+def _unless_source(make: Callable[[], object]) -> Any:
+    """A default made by ``make``, or none when the block has a ``source`` (whose file replaces it):
+    so a given key is told from a default one, and ``spec.toml`` shows no law that was not used."""
+    return attrs.Factory(lambda block: None if block.source is not None else make(), takes_self=True)
+
+
+LEARNED = ("length", "popularity")  # the keys a source replaces
+
+
 @frozen(kw_only=True)
 class TransactionBlock(BlockSpec):
     """A block of transactions over item ids ``1..items``."""
@@ -189,11 +199,13 @@ class TransactionBlock(BlockSpec):
                                   ge=1, le=2**40)
     items: int | None = setting(None, doc="Item ids are 1..items (default 1000, or the source file's largest id).",
                                 ge=1, le=10_000_000)
-    length: LengthSpec = setting(factory=lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH),
-                                 doc="Transaction length distribution (before planted items are added).")
-    popularity: PopularitySpec = setting(factory=PopularitySpec, doc="Background item popularity.")
     source: str | None = setting(None, doc="FIMI/SPMF file to learn length and popularity from (replaces "
                                  "'length' and 'popularity'; relative to the spec file).")
+    length: LengthSpec | None = setting(_unless_source(lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH)),
+                                        doc="Transaction length distribution (before planted items are added; "
+                                        "none with source: learned from it).")
+    popularity: PopularitySpec | None = setting(_unless_source(PopularitySpec),
+                                                doc="Background item popularity (none with source).")
     timestamps: TimestampSpec | None = setting(None, doc="Add an int64 'timestamp' column (Poisson arrivals).")
     chunk: int = setting(65_536, doc="Transactions per partition, the unit of seeding (output depends on it, "
                          "not on the number of workers).", ge=1, le=2**24)
@@ -223,19 +235,22 @@ class TransactionBlock(BlockSpec):
         if free is not None and need > free:
             out.append(Problem("random_itemsets.count", "not enough item ids for the random itemsets",
                                f"at most {free} ids besides the explicit patterns' (worst case over sizes)", need))
-        if self.popularity.distribution == "empirical" and n is not None and len(self.popularity.weights) != n:
-            out.append(Problem("popularity.weights", "one weight per item id 1..items", f"{n} weights",
-                               len(self.popularity.weights)))
-        if self.source is not None:
-            defaults = {"length": LengthSpec(mean=DEFAULT_MEAN_LENGTH), "popularity": PopularitySpec()}
+        if self.source is not None:  # a law given beside source is refused whole, once
             out += [Problem(key, "learned from source; leave it out", "no value",
                             {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])})
-                    for key, default in defaults.items() if getattr(self, key) != default]
-        else:
-            mean = self.length.mean_length() if not self.length.check() else None
-            load = planted_load(explicit_sets(self)) + self.random_itemsets_min_load()
-            if mean is not None and load > mean:
-                out.append(load_problem(load, mean))
+                    for key in LEARNED if getattr(self, key) is not None]
+            return out
+        if self.length is None or self.popularity is None:  # (only from a Python dict: TOML has no null)
+            return out + [Problem(key, "needed without source", "a table", None) for key in LEARNED
+                          if getattr(self, key) is None]
+        pop = self.popularity
+        if pop.distribution == "empirical" and n is not None and len(pop.weights) != n:
+            out.append(Problem("popularity.weights", "one weight per item id 1..items", f"{n} weights",
+                               len(pop.weights)))
+        mean = self.length.mean_length() if not self.length.check() else None
+        load = planted_load(explicit_sets(self)) + self.random_itemsets_min_load()
+        if mean is not None and load > mean:
+            out.append(load_problem(load, mean))
         return out
 
     def random_itemsets_min_load(self) -> float:
