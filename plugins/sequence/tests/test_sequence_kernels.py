@@ -539,16 +539,17 @@ def test_spmf_bytes_beyond_the_word_table(writer):
     ("1 -1 -2\n1 -1\n", 5, 2),
     ("1 -1 -2 3\n", 6, 1),
     ("1 -1 -2\n5 -3 -1 -2\n", 2, 2),
-    ("<3> 1 -1 <4 2 -1 -2\n", 1, 1),
+    ("<3> 1 -1 <4 2 -1 -2\n", 8, 1),
 ])
 def test_parser_reports_the_malformed_line(text, error, line):
     got = k.parse_spmf(np.frombuffer(text.encode(), np.uint8))
     assert (got[0], got[1]) == (error, line)
 
 
-def test_parser_sorts_and_dedupes_itemsets():
-    _, _, so, to, it = k.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))
+def test_parser_sorts_itemsets_and_refuses_repeats():
+    _, _, so, to, it = k.parse_spmf(np.frombuffer(b"9 3 -1 2 -1 -2\n", np.uint8))
     assert ref.from_csr(so, to, it) == [[[3, 9], [2]]]
+    assert k.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))[:2] == (7, 1)
 
 
 def test_parallel_kernels_give_the_same_result_for_any_threads_or_lanes():

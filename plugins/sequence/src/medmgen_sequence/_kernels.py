@@ -1145,17 +1145,48 @@ def spmf_text(seq_off: np.ndarray, set_off: np.ndarray, items: np.ndarray, times
     return buf[:w]
 
 
+@numba.njit(cache=True, inline="always")
+def _set_in_order(items: np.ndarray, a: int, b: int) -> bool:
+    """Sort ``items[a:b]`` in place (insertion sort when short or already sorted); False
+    when an item repeats."""
+    ordered = True
+    for x in range(a + 1, b):
+        if items[x] <= items[x - 1]:
+            ordered = False
+            break
+    if ordered:
+        return True
+    if b - a > 32:
+        items[a:b].sort()
+    else:
+        for x in range(a + 1, b):
+            v = items[x]
+            y = x
+            while y > a and items[y - 1] > v:
+                items[y] = items[y - 1]
+                y -= 1
+            items[y] = v
+    repeated = False
+    for x in range(a + 1, b):
+        repeated |= items[x] == items[x - 1]
+    return not repeated
+
+
 @numba.njit(cache=True)
 def parse_spmf(data: np.ndarray):
     """Parse SPMF sequence text into CSR arrays, or report the first malformed line.
 
-    Lines that are empty or start with ``#``, ``%`` or ``@`` are skipped, and so are
-    timestamps ``<t>`` (SPMF's timestamped format). Returns
-    ``(error, line, seq_off, set_off, items)``: ``error`` 0 when the text is valid, else
-    1 a token that is not an integer, 2 an item id < 1 or > 2**31 - 1 (other than -1/-2),
-    3 an empty itemset, 4 -2 before the last itemset ended with -1 (or no itemset),
-    5 a line that does not end with -2, 6 text after -2; ``line`` is 1-based. Items of an
-    itemset are stored sorted and distinct.
+    One sequence a line; lines that are empty or start with ``#``, ``%`` or ``@`` are
+    skipped. A timestamp ``<t>`` (SPMF's timestamped format; read, checked, not kept) goes
+    before an itemset's first item, followed by a space; a file has one on every itemset or
+    on none. Returns ``(error, line, seq_off, set_off, items)``: ``error`` 0 when the text
+    is valid, else 1 a token that is not an integer, 2 an item id < 1 or > 2**31 - 1
+    (other than -1/-2), 3 an empty itemset, 4 -2 before the last itemset ended with -1 (or
+    no itemset), 5 a line that does not end with -2, 6 text after -2, 7 an item repeated
+    within an itemset, 8 a malformed timestamp (not ``<digits>`` then a space, or above
+    10**18), 9 a negative timestamp, 10 a timestamp that does not start an itemset,
+    11 timestamps on some itemsets only, 12 a time earlier than the previous itemset's;
+    ``line`` is 1-based. Items of an itemset are stored sorted.
     """
     n = data.shape[0]
     seq_off = np.zeros(n // 3 + 2, np.int64)
@@ -1165,6 +1196,7 @@ def parse_spmf(data: np.ndarray):
     n_set = 0
     w = 0
     line = 1
+    timed = -1  # unknown until the first itemset ends; then 0 or 1 for the whole file
     i = 0
     while i < n:
         c = data[i]
@@ -1178,6 +1210,8 @@ def parse_spmf(data: np.ndarray):
                 i += 1
             continue
         ended = False
+        stamped = False  # the open itemset has a timestamp
+        last = -1  # the previous itemset's time in this sequence
         while i < n and data[i] != 10:
             c = data[i]
             if c == 32 or c == 9 or c == 13:
@@ -1185,13 +1219,26 @@ def parse_spmf(data: np.ndarray):
                 continue
             if ended:
                 return 6, line, seq_off[:1], set_off[:1], items[:0]
-            if c == 60:  # a timestamp <t>: skipped
+            if c == 60:  # a timestamp <t>
                 i += 1
+                if i < n and data[i] == 45:
+                    return 9, line, seq_off[:1], set_off[:1], items[:0]
+                t = 0
+                nd = 0
                 while i < n and 48 <= data[i] <= 57:
+                    if t <= 10**18:
+                        t = t * 10 + (data[i] - 48)
+                    nd += 1
                     i += 1
-                if i >= n or data[i] != 62:
-                    return 1, line, seq_off[:1], set_off[:1], items[:0]
-                i += 1
+                if nd == 0 or t > 10**18 or i + 1 >= n or data[i] != 62 or (data[i + 1] != 32 and data[i + 1] != 9):
+                    return 8, line, seq_off[:1], set_off[:1], items[:0]
+                if stamped or w != set_off[n_set]:
+                    return 10, line, seq_off[:1], set_off[:1], items[:0]
+                if t < last:
+                    return 12, line, seq_off[:1], set_off[:1], items[:0]
+                last = t
+                stamped = True
+                i += 2
                 continue
             neg = c == 45
             if neg:
@@ -1209,16 +1256,18 @@ def parse_spmf(data: np.ndarray):
                 start = set_off[n_set]
                 if w == start:
                     return 3, line, seq_off[:1], set_off[:1], items[:0]
-                items[start:w].sort()
-                k = start
-                for x in range(start, w):
-                    if x == start or items[x] != items[k - 1]:
-                        items[k] = items[x]
-                        k += 1
-                w = k
+                if not _set_in_order(items, start, w):
+                    return 7, line, seq_off[:1], set_off[:1], items[:0]
+                if timed != int(stamped):
+                    if timed >= 0:
+                        return 11, line, seq_off[:1], set_off[:1], items[:0]
+                    timed = int(stamped)
+                stamped = False
                 n_set += 1
                 set_off[n_set] = w
             elif neg and v == 2:
+                if stamped:
+                    return 10, line, seq_off[:1], set_off[:1], items[:0]
                 if w != set_off[n_set] or n_set == seq_off[n_seq]:
                     return 4, line, seq_off[:1], set_off[:1], items[:0]
                 n_seq += 1

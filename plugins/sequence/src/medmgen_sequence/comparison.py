@@ -8,16 +8,21 @@ block, as total variation distances (TVD) between the two normalised histograms:
   ``item_tvd``: item occurrences by id (the counts a fit learns its popularity from);
 - ``frequent_2sequences@<s>.real`` / ``.synthetic``: how many 2-sequences ``<{a}, {b}>``
   (``a`` in an earlier itemset than ``b``; ``a == b`` counts when the item recurs) are
-  held by at least a fraction ``s`` of each database's own sequences.
+  held by at least a fraction ``s`` of each database's own sequences; ``None`` (not counted)
+  at a level where more than :data:`~medmgen_sequence.mining.MAX_FREQUENT_ITEMS` items are
+  frequent on their own (the pair counters grow with their square), and then
+  ``frequent_2sequences_complete`` is false and ``frequent_2sequences_note`` says where.
 
 Both sides are counted with the plugin's kernels (``item_supports``, ``pair_supports``);
 the synthetic block is read a batch at a time, twice (histograms and item supports, then
 pair supports, tile by tile when many items are frequent), so memory stays bounded by a
-batch and a tile of pair counters.
+batch and a tile of pair counters. The pairs are counted over the items frequent at the
+lowest level counted, so every level counted has the same count as without the bound.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -33,7 +38,7 @@ from medmgen.sniff import sequence_text
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.intended import tvd
 from medmgen_sequence.io import read_spmf
-from medmgen_sequence.mining import TILE_CELLS
+from medmgen_sequence.mining import MAX_FREQUENT_ITEMS, TILE_CELLS
 
 DEFAULT_SUPPORTS = (0.05, 0.02, 0.01, 0.005)
 _TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".json"}
@@ -43,14 +48,18 @@ Chunk = tuple[np.ndarray, np.ndarray, np.ndarray]  # seq_off -> set_off -> items
 
 @frozen(kw_only=True)
 class Profile:
-    """One database's histograms (index = count or id) and frequent 2-sequences per support level."""
+    """One database's histograms (index = count or id) and, per support level, the items
+    frequent on their own and the frequent 2-sequences (``None``: not counted, too many
+    frequent items)."""
 
     records: int
     itemsets: np.ndarray
     itemset_size: np.ndarray
     items: np.ndarray
     supports: tuple[float, ...]
-    frequent_pairs: tuple[int, ...]
+    frequent_items: tuple[int, ...]
+    frequent_pairs: tuple[int | None, ...]
+    max_items: int = MAX_FREQUENT_ITEMS
 
 
 def _grow_add(total: np.ndarray, part: np.ndarray) -> np.ndarray:
@@ -71,11 +80,13 @@ def batch_chunk(batch: pa.RecordBatch) -> Chunk:
     return seq_off - seq_off[0], set_off - set_off[0], items
 
 
-def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = DEFAULT_SUPPORTS) -> Profile:
+def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = DEFAULT_SUPPORTS,
+            max_items: int = MAX_FREQUENT_ITEMS) -> Profile:
     """Histograms and frequent 2-sequence counts of a database given as a re-iterable of chunks.
 
     Support levels are fractions of this database's sequences: a 2-sequence is frequent
-    at ``s`` when at least ``ceil(s * records)`` sequences hold it.
+    at ``s`` when at least ``ceil(s * records)`` sequences hold it. A level with more than
+    ``max_items`` frequent items is not counted (``None``).
     """
     lanes = numba.get_num_threads()
     records = 0
@@ -94,9 +105,11 @@ def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = D
             isup = _grow_add(isup, k.item_supports(seq_off, set_off, items, int(items.max()), lanes))
     levels = tuple(supports)
     needs = [max(1, math.ceil(s * records - 1e-9)) for s in levels]
-    counted = [0] * len(levels)
     isup[0] = 0
-    frequent = np.flatnonzero(isup >= min(needs)) if needs and records else np.zeros(0, np.int64)
+    n_frequent = tuple(int(np.count_nonzero(isup >= need)) if records else 0 for need in needs)
+    counted: list[int | None] = [0 if f <= max_items else None for f in n_frequent]
+    floor = min((need for need, c in zip(needs, counted) if c is not None), default=0)
+    frequent = np.flatnonzero(isup >= floor) if floor and records else np.zeros(0, np.int64)
     index = np.full(isup.size, -1, np.int64)
     index[frequent] = np.arange(frequent.size)
     rows = max(1, TILE_CELLS // max(1, frequent.size))
@@ -107,9 +120,11 @@ def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = D
             if seq_off.size >= 2:
                 tile += k.pair_supports(seq_off, set_off, items, index, lo, hi, frequent.size, lanes)
         for j, need in enumerate(needs):
-            counted[j] += int(np.count_nonzero(tile >= need))
+            if counted[j] is not None:
+                counted[j] += int(np.count_nonzero(tile >= need))
     return Profile(records=records, itemsets=seq_hist, itemset_size=set_hist, items=freq,
-                   supports=levels, frequent_pairs=tuple(counted))
+                   supports=levels, frequent_items=n_frequent, frequent_pairs=tuple(counted),
+                   max_items=max_items)
 
 
 def _mean(hist: np.ndarray) -> float | None:
@@ -127,9 +142,19 @@ def compare(real: Profile, synthetic: Profile) -> dict[str, Any]:
     for key, field in (("mean_itemsets", "itemsets"), ("mean_itemset_size", "itemset_size")):
         out[f"{key}.real"] = _mean(getattr(real, field))
         out[f"{key}.synthetic"] = _mean(getattr(synthetic, field))
+    skipped = []
     for s, r, y in zip(real.supports, real.frequent_pairs, synthetic.frequent_pairs):
         out[f"frequent_2sequences@{s:g}.real"] = r
         out[f"frequent_2sequences@{s:g}.synthetic"] = y
+    for side, p in (("real", real), ("synthetic", synthetic)):
+        cut = [(s, f) for s, f, c in zip(p.supports, p.frequent_items, p.frequent_pairs) if c is None]
+        if cut:
+            skipped.append(f"{side} at {', '.join(f'{s * 100:g}%' for s, _ in cut)} "
+                           f"({', '.join(f'{f:,}' for _, f in cut)} frequent items)")
+    out["frequent_2sequences_complete"] = not skipped
+    if skipped:
+        out["frequent_2sequences_note"] = (f"not counted where more than {real.max_items:,} items are "
+                                           f"frequent: {'; '.join(skipped)}")
     return out
 
 
@@ -178,6 +203,7 @@ class RealFit(Evaluator):
 
 
 def _pair_bars(name: str, metrics: Mapping[str, Any]) -> str:
+    """The bars (a level not counted is drawn empty and marked "n/c"), and the note when there is one."""
     from medmgen.plots import figure, svg
 
     levels = [f"{s:g}" for s in DEFAULT_SUPPORTS]
@@ -185,12 +211,14 @@ def _pair_bars(name: str, metrics: Mapping[str, Any]) -> str:
     ax = axes[0][0]
     x = np.arange(len(levels))
     for shift, side, color in ((-0.2, "real", "#8c959f"), (0.2, "synthetic", "#1f6feb")):
-        values = [metrics.get(f"{name}.frequent_2sequences@{s}.{side}") or 0 for s in levels]
-        ax.bar(x + shift, values, width=0.4, color=color, label=side)
+        values = [metrics.get(f"{name}.frequent_2sequences@{s}.{side}") for s in levels]
+        ax.bar(x + shift, [v or 0 for v in values], width=0.4, color=color, label=side)
         for i, v in enumerate(values):
-            ax.annotate(str(v), (x[i] + shift, v), ha="center", va="bottom", fontsize=7)
+            ax.annotate("n/c" if v is None else str(v), (x[i] + shift, v or 0), ha="center", va="bottom",
+                        fontsize=7)
     ax.set_xticks(x, [f"{float(s):.1%}" for s in levels])
     ax.set_xlabel("support (share of each file's sequences)")
     ax.set_ylabel("frequent <{a}, {b}>")
     ax.legend(fontsize=8)
-    return svg(fig)
+    note = metrics.get(f"{name}.frequent_2sequences_note")
+    return svg(fig) + (f"<figcaption>{html.escape(note)}</figcaption>" if note else "")

@@ -29,13 +29,23 @@ from medmgen_sequence.threads import numba_threads
 ROW_GROUP = 131_072
 PARQUET = {"compression": "zstd", "write_statistics": True}
 
-_PARSE_ERRORS = {
-    1: "not an integer token",
-    2: "item id outside 1..2147483647 (only -1 and -2 may be negative)",
-    3: "empty itemset (-1 with no item before it)",
-    4: "-2 must follow an itemset's -1 (and a sequence needs at least one itemset)",
-    5: "line does not end with -2",
-    6: "text after -2 on the same line",
+_FORMAT = "ids, -1 after each itemset, -2 at the end (e.g. '5 -1 8 9 -1 -2')"
+_TIMED = "'<t> ' before every itemset's first item, t a whole number (e.g. '<0> 5 -1 <3> 8 9 -1 -2')"
+_PARSE_ERRORS = {  # parse_spmf's error codes: (problem, expected)
+    1: ("not an integer token", _FORMAT),
+    2: ("item id outside 1..2147483647 (only -1 and -2 may be negative)", _FORMAT),
+    3: ("empty itemset (-1 with no item before it)", _FORMAT),
+    4: ("-2 must follow an itemset's -1 (and a sequence needs at least one itemset)", _FORMAT),
+    5: ("line does not end with -2", _FORMAT),
+    6: ("text after -2 on the same line", _FORMAT),
+    7: ("item repeated within an itemset (SPMF itemsets are sets; SPMF's Fix_a_sequence_database "
+         "tool removes repeats)", "distinct ids in each itemset"),
+    8: ("malformed timestamp", "'<t>' then a space, t a whole number 0..10^18"),
+    9: ("negative timestamp", "times >= 0"),
+    10: ("timestamp not at the start of an itemset (or with no itemset after it)", _TIMED),
+    11: ("timestamps on some itemsets only (a file has '<t>' before every itemset, or none)", _TIMED),
+    12: ("time earlier than the previous itemset's (times must not decrease within a sequence)",
+         "non-decreasing times along each line"),
 }
 
 
@@ -286,8 +296,10 @@ def _rebased(offsets: np.ndarray) -> pa.Array:
 
 
 def read_spmf(path: Path) -> SequenceData:
-    """Read an SPMF sequence file (gzip allowed; timestamps, if any, are skipped); a
-    malformed line raises :class:`InputError` naming it."""
+    """Read an SPMF sequence file (gzip allowed; timestamps, if any, are checked, then
+    skipped); a malformed line raises :class:`InputError` naming it. Items of an itemset
+    may come in any order (they are sorted); a repeated item is an error, as SPMF's format
+    forbids it."""
     try:
         raw = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
@@ -300,8 +312,7 @@ def read_spmf(path: Path) -> SequenceData:
     error, line, seq_off, set_off, items = k.parse_spmf(raw)
     if error:
         text = bytes(raw).split(b"\n")[line - 1].decode("utf-8", "replace").strip()
-        raise InputError.one(str(path), f"line {line}", _PARSE_ERRORS[error],
-                             "ids, -1 after each itemset, -2 at the end (e.g. '5 -1 8 9 -1 -2')",
+        raise InputError.one(str(path), f"line {line}", *_PARSE_ERRORS[error],
                              text if len(text) <= 60 else text[:57] + "...")
     if seq_off.shape[0] < 2:
         raise InputError.one(str(path), "", "no sequences", "SPMF lines such as '5 -1 8 9 -1 -2'", "none")
