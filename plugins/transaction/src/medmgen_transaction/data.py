@@ -12,7 +12,6 @@ Python API on small data).
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,7 +25,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from attrs import frozen
 
-from medmgen.package import remember_digest, sha256_file
 from medmgen_transaction import _kernels as K
 from medmgen_transaction.chunks import Chunk, Recipe
 
@@ -180,7 +178,6 @@ class FilesAhead:
         self._schema = schema_of(recipe)
         self._writer = pq.ParquetWriter(self._paths[0], self._schema, **_parquet_options(self._schema))
         self._texts = [p.open("wb") for p in self._paths[1:]]
-        self._digests = [hashlib.sha256() for _ in self._texts]  # hashed as written, for the manifest
         self._encode = ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet")
         self._save = ThreadPoolExecutor(max_workers=1, thread_name_prefix="text")
         self._pending: list[Future[None]] = []
@@ -197,9 +194,8 @@ class FilesAhead:
         self._writer.write_batch(batch, row_group_size=max(1, batch.num_rows))
 
     def _write_text(self, text: Sequence[np.ndarray]) -> None:
-        for f, digest, buf in zip(self._texts, self._digests, text, strict=True):
+        for f, buf in zip(self._texts, text, strict=True):
             f.write(buf)
-            digest.update(buf)
 
     def finish(self) -> None:
         """Close the files once every queued chunk is written (returns at once)."""
@@ -213,9 +209,6 @@ class FilesAhead:
                 self._writer.close()
                 for f in self._texts:
                     f.close()
-            remember_digest(self._paths[0], sha256_file(self._paths[0]))  # here, not at the manifest
-            for path, digest in zip(self._paths[1:], self._digests, strict=True):
-                remember_digest(path, digest.hexdigest())
 
         self._done = self._encode.submit(close)
         self._encode.shutdown(wait=False)
