@@ -98,6 +98,7 @@ drift = { at = 39990, support = 0.08 }
     assert main(["generate", str(path), "-o", str(out)]) == 1
     printed = capsys.readouterr().out
     assert "[FAIL] max_support_deviation" in printed and "ledger: 1 planted" in printed
+    assert "(worst: d/drift/0#after)" in printed  # the terminal names the segment that misses
     report = json.loads((out / "report.json").read_text())
     se = report["metrics"]["spec_error"]
     assert not report["passed"]
