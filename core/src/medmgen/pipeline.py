@@ -267,7 +267,10 @@ def run(
             best = (miss, it, results, ledger)
         if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
             break
-        effective = controller.adjust(ledger.patterns)
+        aims = controller.adjust(ledger.patterns)
+        if aims == effective:  # every aim pinned at its bound: the same seeds and aims would repeat this pass
+            break
+        effective = aims
     if not held and best is not None:  # thresholds never held: keep the pass that came closest
         _, chosen, results, ledger = best
     else:

@@ -40,3 +40,17 @@ def test_a_reachable_target_gives_no_note(tmp_path):
     assert result.report["passed"]
     assert "notes" not in result.report["metrics"]["blocks"]["clicks"]
     assert "background support" not in (tmp_path / "pkg" / "report.html").read_text()
+
+
+def test_the_feedback_loop_stops_once_every_aim_is_pinned(tmp_path):
+    """Only the unreachable pattern: its aim hits 0 on the second pass and cannot move, so a
+    third pass would repeat the second (same seeds, same aims); the loop stops there."""
+    spec = floor_spec(0.05)
+    del spec["blocks"]["clicks"]["sequential_patterns"][1]
+    result = medmgen.generate(spec, out=tmp_path / "a")
+    assert not result.report["passed"]
+    assert len(result.report["iterations"]) == 2  # feedback.max_iterations defaults to 6
+    first, second = (it["max_deviation"]["support"] for it in result.report["iterations"])
+    assert second < first  # the second pass planted nothing: only the background is left
+    assert result.report["chosen_iteration"] == 1
+    assert result.ledger.patterns[0].planted == 0
