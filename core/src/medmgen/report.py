@@ -37,8 +37,7 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
     """A readable, deterministic page: no wall-clock times, no network."""
     verdict = '<span class="ok">all thresholds hold</span>' if report["passed"] else \
         '<span class="fail">thresholds not met</span>'
-    planted = report["metrics"].get("spec_error", {}).get("patterns", len(ledger.patterns))  # records about
-    # a pattern (drifts) are not counted
+    planted = len(ledger.planted())  # records about a pattern (drifts) are not counted
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.dataset.name)}"
              f" - medmgen report</title><style>{_CSS}</style></head><body>",
              f"<h1>{html.escape(spec.dataset.name)}</h1>",

@@ -197,3 +197,12 @@ def test_containment_claims_hold_on_every_sequence():
                 assert ref.supports(seq, small.sequence, small.min_gap, small.max_gap, small.max_window, t), \
                     (big, small, seq, t)
     assert claims > 60
+
+
+def test_a_law_set_to_none_without_source_is_one_problem():
+    """Only a Python dict can say none (TOML has no null): one problem, not a crash in the generator."""
+    spec = {"dataset": {"name": "n", "seed": 1},
+            "blocks": {"b": {"modality": "sequence", "records": 100, "itemsets": None}}}
+    with pytest.raises(InputError) as err:
+        medmgen.generate(spec)
+    assert [(p.path, p.message) for p in err.value.problems] == [("blocks.b.itemsets", "needed without source")]

@@ -551,9 +551,8 @@ def fill_sequences(key: np.uint64, lo: int, lengths: np.ndarray, size_cdf: np.nd
     of ``chunk`` records run in parallel (``prange``): background sizes first, which with the
     chunk's planted items give each chunk room for its items; then each chunk fills its room,
     gathering its own planted items; then the chunks are closed up (repeated planted items and
-    the cap leave gaps). So
-    the arrays depend neither on ``chunk`` nor on the thread count. Returns ``seq_off``,
-    ``set_off`` and ``items`` (offsets from 0).
+    the cap leave gaps). The arrays depend neither on ``chunk`` nor on the thread count.
+    Returns ``seq_off``, ``set_off`` and ``items`` (offsets from 0).
     """
     n = lengths.shape[0]
     seq_off = np.zeros(n + 1, np.int64)

@@ -226,6 +226,9 @@ class SequenceBlock(BlockSpec):
                 if getattr(self, key) is not None:
                     given = {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])}
                     yield Problem(key, "learned from source; leave it out", "no value", given)
+        else:  # a law set to none (only from a Python dict: TOML has no null)
+            yield from (Problem(key, "needed without source", "a table", None) for key in LEARNED
+                        if getattr(self, key) is None)
         r = self.random_sequential_patterns
         path = "random_sequential_patterns"
         for key, pair in (("length", r.length), ("itemset_size", r.itemset_size), ("support", r.support)):
