@@ -6,7 +6,7 @@ from pathlib import Path
 
 from medmgen.interfaces import Evaluation
 
-SUFFIXES = (".csv", ".csv.gz", ".parquet")
+SUFFIXES = (".parquet", ".csv", ".csv.gz", ".csv.bz2", ".csv.zst")  # as the tabular plugin reads
 TAKES_AGAINST = f"a table ({', '.join(SUFFIXES)}) for tabular blocks"  # the evaluators' ``takes_against``
 
 

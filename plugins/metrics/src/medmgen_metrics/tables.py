@@ -33,7 +33,7 @@ MISSING = "<NA>"
 
 # ------------------------------------------------------------------ reading
 def read_table(path: Path) -> pd.DataFrame:
-    """A real table from CSV (optionally gzipped) or Parquet; bad files raise :class:`InputError`."""
+    """A real table from CSV (gzip, bzip2 or zstd allowed) or Parquet; bad files raise :class:`InputError`."""
     path = Path(path)
     stat = path.stat() if path.exists() else None
     if stat is None:
@@ -49,6 +49,9 @@ def _read_cached(path: Path, mtime_ns: int, size: int) -> pd.DataFrame:
             frame = pd.read_parquet(path)
         elif name.endswith((".csv", ".csv.gz")):
             frame = pd.read_csv(path, engine="c", low_memory=False)
+        elif name.endswith((".csv.bz2", ".csv.zst")):  # pyarrow decompresses, pandas parses as above
+            with pa.input_stream(str(path), compression="detect") as stream:
+                frame = pd.read_csv(stream, engine="c", low_memory=False)
         else:
             raise InputError.one(str(path), "", "unknown table format", "one of " + ", ".join(SUFFIXES), path.name)
     except InputError:
