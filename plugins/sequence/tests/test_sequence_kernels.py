@@ -359,20 +359,10 @@ def test_count_support_matches_reference_counter(seed):
         max_gap = None if rng.random() < 0.3 else min_gap + int(rng.integers(0, 3))
         window = None if rng.random() < 0.5 else int(rng.integers(0, 8))
         patterns.append((pat, min_gap, max_gap, window))
-    pat_off, pat_set_off, pat_items = [0], [0], []
-    for pat, *_ in patterns:
-        for s in pat:
-            pat_items.extend(s)
-            pat_set_off.append(len(pat_items))
-        pat_off.append(len(pat_set_off) - 1)
     bin_a = rng.integers(0, 151, size=len(patterns)).astype(np.int64)
     bin_b = bin_a + rng.integers(0, 151 - bin_a)
     got = k.count_support(*to_csr(db), np.array([t for ts in times for t in ts], np.int64), n_items,
-                          np.array(pat_off, np.int64), np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
-                          np.array([p[1] for p in patterns], np.int64),
-                          np.array([p[2] or k.UNBOUNDED for p in patterns], np.int64),
-                          np.array([-1 if p[3] is None else p[3] for p in patterns], np.int64), bin_a, bin_b,
-                          1 + seed % 3)
+                          *pattern_csr(patterns), bin_a, bin_b, 1 + seed % 3)
     for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
         cuts = [0, int(bin_a[j]), int(bin_b[j]), len(db)]
         want = [ref.support_count(db[a:b], pat, min_gap, max_gap, window, times[a:b])

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 import sequence_reference as ref
+from test_sequence_kernels import to_csr
 
 from medmgen_sequence import mining
 from medmgen_sequence.io import SequenceData
@@ -23,15 +24,9 @@ def random_data(rng: np.random.Generator, n: int, n_items: int) -> tuple[list, S
         db.append([sorted(set(rng.integers(1, n_items + 1, size=int(rng.integers(0 if rng.random() < 0.05 else 1,
                                                                                      4))).tolist()))
                    for _ in range(length)])
-    seq_off, set_off, items = [0], [0], []
-    for seq in db:
-        for s in seq:
-            items.extend(s)
-            set_off.append(len(items))
-        seq_off.append(len(set_off) - 1)
+    seq_off, set_off, items = to_csr(db)
     times = np.cumsum(rng.integers(0, 4, size=len(set_off) - 1)).astype(np.int64)
-    return db, SequenceData(seq_off=np.array(seq_off, np.int64), set_off=np.array(set_off, np.int64),
-                            items=np.array(items, np.int32), times=times)
+    return db, SequenceData(seq_off=seq_off, set_off=set_off, items=items, times=times)
 
 
 def planted(rng: np.random.Generator, n_items: int, count: int) -> list[SequentialPattern]:
