@@ -10,7 +10,10 @@ import pytest
 import sequence_reference as ref
 
 from medmgen.spelling import TABLE_IDS
+from medmgen_sequence import _fill_kernels as fk
 from medmgen_sequence import _kernels as k
+from medmgen_sequence import _ledger_kernels as lk
+from medmgen_sequence import _spmf_kernels as sk
 from medmgen_sequence.planting import count_cdf, drawable, guide, popularity_cdf
 from medmgen_sequence.spec import CountDist, Popularity
 from medmgen_sequence.threads import numba_threads
@@ -247,7 +250,7 @@ def test_fill_sequences_matches_twin_for_any_chunk(popularity, n_items, mean, lo
     for chunk in (1, 7, 1000):
         for threads in (1, 2):
             with numba_threads(threads):
-                so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guides[0], pop_cdf, guides[1],
+                so, to, it = fk.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guides[0], pop_cdf, guides[1],
                                               n_items, drawable(popularity, n_items), *arrays, chunk)
             assert ref.from_csr(so, to, it) == want
     for (s, p), planted in plants.items():
@@ -276,7 +279,7 @@ def test_fill_never_draws_an_id_of_weight_zero(weights, mean):
     want = fill_twin(KEY, lo, lengths.tolist(), size_cdf.tolist(), pop_cdf.tolist(), n_items,
                      {(lo + s, p): v for (s, p), v in plants.items()}, mask.tolist())
     for chunk in (1, 9, 1000):
-        so, to, it = k.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guide(size_cdf), pop_cdf,
+        so, to, it = fk.fill_sequences(np.uint64(KEY), lo, lengths, size_cdf, guide(size_cdf), pop_cdf,
                                       guide(pop_cdf), n_items, mask, *arrays, chunk)
         assert ref.from_csr(so, to, it) == want
     positive = {i + 1 for i, w in enumerate(weights) if w > 0}
@@ -300,27 +303,27 @@ def test_popularity_cdf_never_reaches_ids_after_the_last_positive_weight():
 def test_overlaps_marks_pattern_itemsets_sharing_an_item():
     pat_set_off = np.array([0, 1, 3, 4, 6, 7], np.int64)
     pat_items = np.array([5, 2, 9, 7, 1, 5, 3], np.int32)  # {5} {2,9} {7} {1,5} {3}
-    assert k._overlaps(pat_set_off, pat_items).tolist() == [True, False, False, True, False]
+    assert fk._overlaps(pat_set_off, pat_items).tolist() == [True, False, False, True, False]
     rng = np.random.default_rng(4)
     sets = [sorted(rng.choice(np.arange(1, 20), size=int(rng.integers(1, 4)), replace=False).tolist())
             for _ in range(12)]
     off = np.cumsum([0] + [len(s) for s in sets]).astype(np.int64)
-    got = k._overlaps(off, np.array([x for s in sets for x in s], np.int32)).tolist()
+    got = fk._overlaps(off, np.array([x for s in sets for x in s], np.int32)).tolist()
     assert got == [any(set(a) & set(b) for j, b in enumerate(sets) if j != i) for i, a in enumerate(sets)]
 
 
 def test_sorting_networks_sort_every_input():
     """Four values, and two sorted fours merged: every 0/1 input (so every input) and random ones."""
     for bits in itertools.product((0, 1), repeat=4):
-        assert list(k._sort4(*bits)) == sorted(bits)
+        assert list(fk._sort4(*bits)) == sorted(bits)
     for bits in itertools.product((0, 1), repeat=8):
         x, y = sorted(bits[:4]), sorted(bits[4:])
-        assert list(k._merge44(*x, *y)) == sorted(bits)
+        assert list(fk._merge44(*x, *y)) == sorted(bits)
     rng = np.random.default_rng(3)
     for _ in range(200):
         v = rng.integers(0, 6, size=8).tolist()
-        assert list(k._sort4(*v[:4])) == sorted(v[:4])
-        assert list(k._merge44(*sorted(v[:4]), *sorted(v[4:]))) == sorted(v)
+        assert list(fk._sort4(*v[:4])) == sorted(v[:4])
+        assert list(fk._merge44(*sorted(v[:4]), *sorted(v[4:]))) == sorted(v)
 
 
 @pytest.mark.parametrize("cdf", [[1.0], [0.2, 0.2, 0.7, 1.0], np.cumsum(np.arange(1, 300) ** -1.1).tolist()])
@@ -361,7 +364,7 @@ def test_count_support_matches_reference_counter(seed):
         patterns.append((pat, min_gap, max_gap, window))
     bin_a = rng.integers(0, 151, size=len(patterns)).astype(np.int64)
     bin_b = bin_a + rng.integers(0, 151 - bin_a)
-    got = k.count_support(*to_csr(db), np.array([t for ts in times for t in ts], np.int64), n_items,
+    got = lk.count_support(*to_csr(db), np.array([t for ts in times for t in ts], np.int64), n_items,
                           *pattern_csr(patterns), bin_a, bin_b, 1 + seed % 3)
     for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
         cuts = [0, int(bin_a[j]), int(bin_b[j]), len(db)]
@@ -384,7 +387,7 @@ def test_count_support_on_sequences_around_64_itemsets():
             pat_set_off.append(len(pat_items))
         pat_off.append(len(pat_set_off) - 1)
     n = len(db)
-    got = k.count_support(*to_csr(db), np.empty(0, np.int64), 6, np.array(pat_off, np.int64),
+    got = lk.count_support(*to_csr(db), np.empty(0, np.int64), 6, np.array(pat_off, np.int64),
                           np.array(pat_set_off, np.int64), np.array(pat_items, np.int32),
                           np.array([g for _, g in patterns], np.int64), np.full(len(patterns), k.UNBOUNDED, np.int64),
                           np.full(len(patterns), -1, np.int64), np.full(len(patterns), n, np.int64),
@@ -400,14 +403,14 @@ def test_item_and_pair_supports_match_reference():
     n_items = 9
     db = random_db(rng, 120, n_items)
     csr = to_csr(db)
-    isup = k.item_supports(*csr, n_items, 3)
+    isup = lk.item_supports(*csr, n_items, 3)
     assert isup[1:].tolist() == [sum(any(i in s for s in seq) for seq in db) for i in range(1, n_items + 1)]
     freq = np.array([2, 3, 5, 8], np.int64)
     index = np.full(n_items + 1, -1, np.int64)
     index[freq] = np.arange(freq.size)
     pairs = ref.pair_counts(db)
     for lo, hi in [(0, 4), (1, 3)]:
-        got = k.pair_supports(*csr, index, lo, hi, freq.size, hi - lo)
+        got = lk.pair_supports(*csr, index, lo, hi, freq.size, hi - lo)
         want = [[pairs.get((int(a), int(b)), 0) for b in freq] for a in freq[lo:hi]]
         assert got.tolist() == want
 
@@ -451,7 +454,7 @@ def test_ledger_counts_match_the_separate_reference_counters(seed):
     index[ranked] = np.arange(ranked.size)
     pairs = ref.pair_counts(db)
     for lo, hi in [(0, 5), (1, 4), (0, 0)]:
-        counts, got, sup = k.ledger_counts(*to_csr(db), times, n_items, *pattern_csr(patterns), bin_a, bin_b, index,
+        counts, got, sup = lk.ledger_counts(*to_csr(db), times, n_items, *pattern_csr(patterns), bin_a, bin_b, index,
                                            lo, hi, ranked.size, 1 + seed % 3)
         for j, (pat, min_gap, max_gap, window) in enumerate(patterns):
             cuts = [0, int(bin_a[j]), int(bin_b[j]), n]
@@ -468,20 +471,20 @@ def test_pair_counters_past_65535_sequences_in_one_lane():
     """Pair counters are 16-bit per pass and flushed in time: one lane of 70,003 sequences."""
     db = [[[1], [2, 3]]] * 70_000 + [[[3], [1]]] * 3
     index = np.array([-1, 0, 1, 2], np.int64)
-    got, sup = k.pair_item_supports(*to_csr(db), index, 0, 3, 3, 1)
+    got, sup = lk.pair_item_supports(*to_csr(db), index, 0, 3, 3, 1)
     assert got.tolist() == [[0, 70_000, 70_000], [0, 0, 0], [3, 0, 0]]
     assert sup.tolist() == [70_003, 70_000, 70_003]
-    assert k.pair_supports(*to_csr(db), index, 2, 3, 3, 2).tolist() == [[3, 0, 0]]
+    assert lk.pair_supports(*to_csr(db), index, 2, 3, 3, 2).tolist() == [[3, 0, 0]]
 
 
 def test_item_counts_match_bincount():
     items = np.random.default_rng(5).integers(0, 50, size=10_001).astype(np.int32)
     for lanes in (1, 2, 7):
-        assert k.item_counts(items, 60, lanes).tolist() == np.bincount(items, minlength=61).tolist()
-    assert k.item_counts(np.empty(0, np.int32), 3, 2).tolist() == [0, 0, 0, 0]
+        assert lk.item_counts(items, 60, lanes).tolist() == np.bincount(items, minlength=61).tolist()
+    assert lk.item_counts(np.empty(0, np.int32), 3, 2).tolist() == [0, 0, 0, 0]
 
 
-WRITERS = pytest.mark.parametrize("writer", [k.spmf_bytes, k.spmf_text], ids=["parallel", "one-pass"])
+WRITERS = pytest.mark.parametrize("writer", [sk.spmf_bytes, sk.spmf_text], ids=["parallel", "one-pass"])
 
 
 @WRITERS
@@ -494,14 +497,14 @@ def test_spmf_bytes_and_parser_round_trip(writer):
     assert text == "".join(ref.spmf_line(seq) for seq in db)
     assert writer(*csr, none, 10, 20).tobytes().decode() == "".join(ref.spmf_line(seq) for seq in db[10:20])
     assert writer(*csr, none, 7, 7).tobytes() == b""
-    error, _, so, to, it = k.parse_spmf(np.frombuffer(("# comment\n\n" + text).encode(), np.uint8))
+    error, _, so, to, it = sk.parse_spmf(np.frombuffer(("# comment\n\n" + text).encode(), np.uint8))
     assert error == 0
     assert ref.from_csr(so, to, it) == db
     times = [np.cumsum(rng.integers(0, 1000, size=len(seq))).tolist() for seq in db]
     flat = np.array([t for ts in times for t in ts], np.int64)
     timed = writer(*csr, flat, 0, len(db)).tobytes().decode()
     assert timed == "".join(ref.spmf_line(seq, t) for seq, t in zip(db, times))
-    error, _, so, to, it = k.parse_spmf(np.frombuffer(timed.encode(), np.uint8))
+    error, _, so, to, it = sk.parse_spmf(np.frombuffer(timed.encode(), np.uint8))
     assert error == 0
     assert ref.from_csr(so, to, it) == db
 
@@ -532,14 +535,14 @@ def test_spmf_bytes_beyond_the_word_table(writer):
     ("<3> 1 -1 <4 2 -1 -2\n", 8, 1),
 ])
 def test_parser_reports_the_malformed_line(text, error, line):
-    got = k.parse_spmf(np.frombuffer(text.encode(), np.uint8))
+    got = sk.parse_spmf(np.frombuffer(text.encode(), np.uint8))
     assert (got[0], got[1]) == (error, line)
 
 
 def test_parser_sorts_itemsets_and_refuses_repeats():
-    _, _, so, to, it = k.parse_spmf(np.frombuffer(b"9 3 -1 2 -1 -2\n", np.uint8))
+    _, _, so, to, it = sk.parse_spmf(np.frombuffer(b"9 3 -1 2 -1 -2\n", np.uint8))
     assert ref.from_csr(so, to, it) == [[[3, 9], [2]]]
-    assert k.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))[:2] == (7, 1)
+    assert sk.parse_spmf(np.frombuffer(b"9 3 3 -1 2 -1 -2\n", np.uint8))[:2] == (7, 1)
 
 
 def test_parallel_kernels_give_the_same_result_for_any_threads_or_lanes():
@@ -562,9 +565,9 @@ def test_parallel_kernels_give_the_same_result_for_any_threads_or_lanes():
     runs = []
     for threads, lanes in ((1, 1), (2, 2), (2, 5)):
         with numba_threads(threads):
-            runs.append((k.count_support(*csr, times, n_items, *args, lanes).tolist(),
-                         k.item_supports(*csr, n_items, lanes).tolist(),
-                         k.pair_supports(*csr, index, 2, 9, n_items, lanes).tolist(),
-                         k.spmf_bytes(*csr, times, 0, len(db)).tobytes()))
+            runs.append((lk.count_support(*csr, times, n_items, *args, lanes).tolist(),
+                         lk.item_supports(*csr, n_items, lanes).tolist(),
+                         lk.pair_supports(*csr, index, 2, 9, n_items, lanes).tolist(),
+                         sk.spmf_bytes(*csr, times, 0, len(db)).tobytes()))
     assert runs[0] == runs[1] == runs[2]
     assert runs[0][1][1:] == [sum(any(i in s for s in seq) for seq in db) for i in range(1, n_items + 1)]

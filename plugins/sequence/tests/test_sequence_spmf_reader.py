@@ -10,7 +10,7 @@ import pytest
 import sequence_reference as ref
 
 from medmgen.cli import main
-from medmgen_sequence import _kernels as k
+from medmgen_sequence import _spmf_kernels as sk
 
 _TIME = re.compile(r"<(\d+)>")
 _INT = re.compile(r"-?\d+")
@@ -73,7 +73,7 @@ def twin(text: str) -> tuple[int, int, list]:
 
 
 def parse(text: str) -> tuple[int, int, list]:
-    error, line, so, to, it = k.parse_spmf(np.frombuffer(text.encode(), np.uint8))
+    error, line, so, to, it = sk.parse_spmf(np.frombuffer(text.encode(), np.uint8))
     return int(error), int(line), ref.from_csr(so, to, it) if error == 0 else []
 
 

@@ -36,6 +36,7 @@ from attrs import frozen
 from medmgen.interfaces import Evaluation, Evaluator
 from medmgen.sniff import sequence_text
 from medmgen_sequence import _kernels as k
+from medmgen_sequence import _ledger_kernels as lk
 from medmgen_sequence.intended import tvd
 from medmgen_sequence.io import read_spmf
 from medmgen_sequence.mining import MAX_FREQUENT_ITEMS, TILE_CELLS
@@ -102,7 +103,7 @@ def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = D
         set_hist = k.add_lengths(set_off, set_hist)
         if items.size:
             freq = _grow_add(freq, np.bincount(items))
-            isup = _grow_add(isup, k.item_supports(seq_off, set_off, items, int(items.max()), lanes))
+            isup = _grow_add(isup, lk.item_supports(seq_off, set_off, items, int(items.max()), lanes))
     levels = tuple(supports)
     needs = [max(1, math.ceil(s * records - 1e-9)) for s in levels]
     isup[0] = 0
@@ -118,7 +119,7 @@ def profile(chunks: Callable[[], Iterable[Chunk]], supports: Sequence[float] = D
         tile = np.zeros((hi - lo, frequent.size), np.int64)
         for seq_off, set_off, items in chunks():
             if seq_off.size >= 2:
-                tile += k.pair_supports(seq_off, set_off, items, index, lo, hi, frequent.size, lanes)
+                tile += lk.pair_supports(seq_off, set_off, items, index, lo, hi, frequent.size, lanes)
         for j, need in enumerate(needs):
             if counted[j] is not None:
                 counted[j] += int(np.count_nonzero(tile >= need))

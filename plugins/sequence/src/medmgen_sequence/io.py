@@ -21,7 +21,7 @@ from attrs import frozen
 
 from medmgen.errors import InputError
 from medmgen.package import remember_digest, sha256_file
-from medmgen_sequence import _kernels as k
+from medmgen_sequence import _spmf_kernels as sk
 from medmgen_sequence.threads import numba_threads
 
 # Sequences per Arrow batch, Parquet row group and SPMF write; bounds the memory of a write
@@ -182,7 +182,7 @@ class SequenceData:
 
     def _text(self, lo: int, hi: int, timed: bool, one_thread: bool = False) -> np.ndarray:
         times = self.times if timed else np.empty(0, np.int64)
-        kernel = k.spmf_text if one_thread else k.spmf_bytes
+        kernel = sk.spmf_text if one_thread else sk.spmf_bytes
         return kernel(self.seq_off, self.set_off, self.items, times, lo, hi)
 
 
@@ -309,7 +309,7 @@ def read_spmf(path: Path) -> SequenceData:
             raw = np.frombuffer(gzip.decompress(raw.tobytes()), np.uint8)
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError.one(str(path), "", f"not a readable gzip file: {exc}") from None
-    error, line, seq_off, set_off, items = k.parse_spmf(raw)
+    error, line, seq_off, set_off, items = sk.parse_spmf(raw)
     if error:
         text = bytes(raw).split(b"\n")[line - 1].decode("utf-8", "replace").strip()
         raise InputError.one(str(path), f"line {line}", *_PARSE_ERRORS[error],

@@ -11,6 +11,7 @@ import numpy as np
 from attrs import frozen
 
 from medmgen_sequence import _kernels as k
+from medmgen_sequence import _ledger_kernels as lk
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
 
@@ -71,7 +72,7 @@ def supports(data: SequenceData, patterns: Sequence[SequentialPattern], n_items:
     records before ``bins[j][0]``, before ``bins[j][1]``, and the rest."""
     if not patterns:
         return np.zeros((0, 3), np.int64)
-    return k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items,
+    return lk.count_support(data.seq_off, data.set_off, data.items, data.times, n_items,
                            *_count_args(data, patterns, bins), numba.get_num_threads())
 
 
@@ -117,20 +118,20 @@ def ledger(data: SequenceData, plan: Sequence[SequentialPattern], n_items: int,
     need = max(1, math.ceil(min(targets) * data.records - 1e-9)) if targets and data.records else 0
     if not need:
         if count_args is not None:
-            counted = k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args, lanes)
+            counted = lk.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args, lanes)
         return counted, [], Search()
     # an item seen fewer than ``need`` times is not frequent, nor is any pair holding it;
     # the pass counts the pairs and supports of the others
-    seen = k.item_counts(data.items, n_items, lanes)
+    seen = lk.item_counts(data.items, n_items, lanes)
     seen[0] = 0
     cand = np.flatnonzero(seen >= need)
     if cand.size > max_items:  # too many candidates: only the items frequent in sequences
-        isup = k.item_supports(data.seq_off, data.set_off, data.items, n_items, lanes)
+        isup = lk.item_supports(data.seq_off, data.set_off, data.items, n_items, lanes)
         isup[0] = 0
         cand = np.flatnonzero(isup >= need)
         if cand.size > max_items:
             if count_args is not None:
-                counted = k.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args,
+                counted = lk.count_support(data.seq_off, data.set_off, data.items, data.times, n_items, *count_args,
                                           lanes)
             return counted, [], Search(frequent_items=int(cand.size), complete=False,
                                        note=f"not searched: {cand.size:,} items are frequent (more than "
@@ -146,10 +147,10 @@ def ledger(data: SequenceData, plan: Sequence[SequentialPattern], n_items: int,
     for lo in range(0, max(cand.size, 1 if count_args is not None else 0), rows):
         hi = min(cand.size, lo + rows)
         if lo == 0 and count_args is not None:
-            counted, pairs, isup = k.ledger_counts(data.seq_off, data.set_off, data.items, data.times, n_items,
+            counted, pairs, isup = lk.ledger_counts(data.seq_off, data.set_off, data.items, data.times, n_items,
                                                    *count_args, index, lo, hi, cand.size, lanes)
         else:
-            pairs, isup = k.pair_item_supports(data.seq_off, data.set_off, data.items, index, lo, hi, cand.size,
+            pairs, isup = lk.pair_item_supports(data.seq_off, data.set_off, data.items, index, lo, hi, cand.size,
                                                lanes)
         n_frequent = int(np.count_nonzero(isup >= need))
         r, c = np.nonzero(pairs >= need)

@@ -27,6 +27,7 @@ import numpy as np
 from medmgen.errors import InputError, Problem
 from medmgen.interfaces import BlockContext
 from medmgen.seeds import DATA, PLAN, state_words
+from medmgen_sequence import _fill_kernels as fk
 from medmgen_sequence import _kernels as k
 from medmgen_sequence.io import SequenceData
 from medmgen_sequence.kinds import SequentialPattern
@@ -225,7 +226,7 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     size_cdf = count_cdf(block.itemset_size, block.items)
     pop_cdf = popularity_cdf(block.popularity, block.items)
     task = ctx.progress.task(f"{ctx.block}: sequences", n)
-    seq_off, set_off, items = k.fill_sequences(bg, 0, lengths, size_cdf, guide(size_cdf), pop_cdf, guide(pop_cdf),
+    seq_off, set_off, items = fk.fill_sequences(bg, 0, lengths, size_cdf, guide(size_cdf), pop_cdf, guide(pop_cdf),
                                                block.items, drawable(block.popularity, block.items), *plants,
                                                block.chunk)
     task.advance(n)
