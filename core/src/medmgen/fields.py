@@ -7,7 +7,7 @@ reference in the docs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -33,6 +33,25 @@ def setting(
     if factory is not None:
         return attrs.field(factory=factory, metadata=meta)
     return attrs.field(default=default, metadata=meta)
+
+
+def unless_source(make: Callable[[], object]) -> Any:
+    """A block field's default made by ``make``, or none when the block has a ``source`` (whose
+    file replaces it): a given key is told from a default one, and ``spec.toml`` shows no law
+    that was not used."""
+    return attrs.Factory(lambda block: None if block.source is not None else make(), takes_self=True)
+
+
+def source_law_problems(block: Any, keys: Sequence[str]) -> list[Problem]:
+    """The ``keys`` a ``source`` replaces: with ``source``, one problem for each given anyway (its
+    whole value, once); without, one for each set to none (only a Python dict can: TOML has no null)."""
+    from medmgen.converter import converter  # (it imports this module)
+
+    if block.source is not None:
+        return [Problem(key, "learned from source; leave it out", "no value",
+                        {k: v for k, v in converter.unstructure(getattr(block, key)).items() if v not in (None, [])})
+                for key in keys if getattr(block, key) is not None]
+    return [Problem(key, "needed without source", "a table", None) for key in keys if getattr(block, key) is None]
 
 
 def meta(field: attrs.Attribute) -> dict[str, Any]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import attrs
 from attrs import frozen
 
-from medmgen.converter import converter
 from medmgen.errors import Problem
-from medmgen.fields import setting
+from medmgen.fields import setting, source_law_problems, unless_source
 from medmgen.interfaces import BlockSpec
 
 DEFAULT_RECORDS = 1000
@@ -145,12 +143,6 @@ class RandomSequentialPatterns:
     max_window: int | None = setting(None, doc="max_window of every drawn pattern (omitted: unbounded).", ge=0)
 
 
-def _unless_source(make: Callable[[], object]) -> Any:
-    """A default made by ``make``, or none when the block has a ``source`` (whose file replaces it):
-    so a given key is told from a default one, and ``spec.toml`` shows no law that was not used."""
-    return attrs.Factory(lambda block: None if block.source is not None else make(), takes_self=True)
-
-
 LEARNED = ("itemsets", "itemset_size", "popularity")  # the keys a source replaces
 
 
@@ -166,12 +158,12 @@ class SequenceBlock(BlockSpec):
     source: str | None = setting(None, doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
                                  "items per itemset and item popularity replace itemsets, itemset_size and "
                                  "popularity.")
-    itemsets: CountDist | None = setting(_unless_source(lambda: CountDist(mean=8.0)),
+    itemsets: CountDist | None = setting(unless_source(lambda: CountDist(mean=8.0)),
                                          doc="Itemsets per sequence (none with source: learned from it).")
-    itemset_size: CountDist | None = setting(_unless_source(lambda: CountDist(mean=2.5)),
+    itemset_size: CountDist | None = setting(unless_source(lambda: CountDist(mean=2.5)),
                                              doc="Background items per itemset, cut at items "
                                              "(planted items are added to these; none with source).")
-    popularity: Popularity | None = setting(_unless_source(Popularity),
+    popularity: Popularity | None = setting(unless_source(Popularity),
                                             doc="Background item popularity (none with source).")
     timestamps: Timestamps = setting(factory=Timestamps, doc="Per-itemset times (kind 'none': no times).")
     chunk: int = setting(65536, doc="Sequences per parallel work unit (never changes the output).",
@@ -221,14 +213,7 @@ class SequenceBlock(BlockSpec):
             if p.drift is not None:
                 yield from self._drift_problems(f"{path}.drift", p.drift)
         yield from _nesting_problems(self.sequential_patterns, self.n_records())
-        if self.source is not None:
-            for key in LEARNED:
-                if getattr(self, key) is not None:
-                    given = {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])}
-                    yield Problem(key, "learned from source; leave it out", "no value", given)
-        else:  # a law set to none (only from a Python dict: TOML has no null)
-            yield from (Problem(key, "needed without source", "a table", None) for key in LEARNED
-                        if getattr(self, key) is None)
+        yield from source_law_problems(self, LEARNED)
         r = self.random_sequential_patterns
         path = "random_sequential_patterns"
         for key, pair in (("length", r.length), ("itemset_size", r.itemset_size), ("support", r.support)):

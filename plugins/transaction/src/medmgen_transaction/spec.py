@@ -7,16 +7,14 @@ in :meth:`TransactionBlock.check`, every problem with its key path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import attrs
 import numpy as np
 from attrs import frozen
 
-from medmgen.converter import converter
 from medmgen.errors import Problem
-from medmgen.fields import setting
+from medmgen.fields import setting, source_law_problems, unless_source
 from medmgen.interfaces import BlockSpec
 
 DEFAULT_RECORDS = 100_000
@@ -182,12 +180,6 @@ class HighUtilitySpec:
                             ge=1, le=1_000_000)
 
 
-def _unless_source(make: Callable[[], object]) -> Any:
-    """A default made by ``make``, or none when the block has a ``source`` (whose file replaces it):
-    so a given key is told from a default one, and ``spec.toml`` shows no law that was not used."""
-    return attrs.Factory(lambda block: None if block.source is not None else make(), takes_self=True)
-
-
 LEARNED = ("length", "popularity")  # the keys a source replaces
 
 
@@ -201,10 +193,10 @@ class TransactionBlock(BlockSpec):
                                 ge=1, le=10_000_000)
     source: str | None = setting(None, doc="FIMI/SPMF file to learn length and popularity from (replaces "
                                  "'length' and 'popularity'; relative to the spec file).")
-    length: LengthSpec | None = setting(_unless_source(lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH)),
+    length: LengthSpec | None = setting(unless_source(lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH)),
                                         doc="Transaction length distribution (before planted items are added; "
                                         "none with source: learned from it).")
-    popularity: PopularitySpec | None = setting(_unless_source(PopularitySpec),
+    popularity: PopularitySpec | None = setting(unless_source(PopularitySpec),
                                                 doc="Background item popularity (none with source).")
     timestamps: TimestampSpec | None = setting(None, doc="Add an int64 'timestamp' column (Poisson arrivals).")
     chunk: int = setting(65_536, doc="Transactions per partition, the unit of seeding (output depends on it, "
@@ -235,14 +227,9 @@ class TransactionBlock(BlockSpec):
         if free is not None and need > free:
             out.append(Problem("random_itemsets.count", "not enough item ids for the random itemsets",
                                f"at most {free} ids besides the explicit patterns' (worst case over sizes)", need))
-        if self.source is not None:  # a law given beside source is refused whole, once
-            out += [Problem(key, "learned from source; leave it out", "no value",
-                            {k: v for k, v in converter.unstructure(getattr(self, key)).items() if v not in (None, [])})
-                    for key in LEARNED if getattr(self, key) is not None]
-            return out
-        if self.length is None or self.popularity is None:  # (only from a Python dict: TOML has no null)
-            return out + [Problem(key, "needed without source", "a table", None) for key in LEARNED
-                          if getattr(self, key) is None]
+        laws = source_law_problems(self, LEARNED)
+        if self.source is not None or laws:  # the laws below are the source's, or missing
+            return out + laws
         pop = self.popularity
         if pop.distribution == "empirical" and n is not None and len(pop.weights) != n:
             out.append(Problem("popularity.weights", "one weight per item id 1..items", f"{n} weights",
