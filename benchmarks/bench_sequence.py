@@ -9,13 +9,16 @@ Shape C10T2.5S4I1.25 (10 itemsets per sequence, 2.5 items per itemset, 10,000 it
 - Ours: the same shape (1 + Poisson(9) itemsets, 1 + Poisson(1.5) items per itemset) with
   100 random sequential patterns (2-6 itemsets of 1-2 items, support 0.5-2 %), in a fresh
   subprocess after a small warm-up (numba's cache loaded), once per ``--workers`` value
-  (default 1 and 2), timed two ways in that process: the issue's stages alone (every
+  (default 1 and 2), timed two ways in that process, ``--repeat`` times each (default 3;
+  Quest's process as often): the issue's stages alone (every
   feedback pass, the exact ledger: support counting and the accidental-pattern miner, the
   evaluators, ``<block>.txt`` (SPMF) and ``<block>.parquet`` written into a ``data/``
   directory as ``generate(out=...)`` writes them, ahead, beside the counting) and the
   whole ``medmgen.generate(out=...)`` (adds the report page with its plots, ledger and
   manifest hashes). The transaction benchmark times the same two.
 
+Each figure is the run of median wall time (every run's time is printed and kept: the
+first run of a process pays this VM's first touches of fresh memory, up to +0.1 s at 10^5).
 Prints wall time, items/s, the ratio ours/Quest, CPU time (user + sys, which load on a
 shared machine affects less) and its ratio, time(10^6)/time(10^5), peak RSS
 (``/usr/bin/time``) and our ledger's largest support deviation; writes
@@ -23,7 +26,8 @@ shared machine affects less) and its ratio, time(10^6)/time(10^5), peak RSS
 the ratios use the figure recorded in ``shared/anchors/quest/README.md`` (2.4 M items in
 4.0 s), scaled linearly.
 
-    OMP_NUM_THREADS=1 python benchmarks/bench_sequence.py [--sizes 5,6] [--workers 1,2] [--quest-src DIR]
+    OMP_NUM_THREADS=1 python benchmarks/bench_sequence.py [--sizes 5,6] [--workers 1,2] [--repeat 3]
+        [--quest-src DIR]
 """
 
 from __future__ import annotations
@@ -48,13 +52,13 @@ RESULTS = ROOT / "benchmarks" / "results" / "bench_sequence.json"
 QUEST_RECORDED_ITEMS, QUEST_RECORDED_S = 2_400_000, 4.0
 
 CHILD = r"""
-import json, resource, sys, tempfile, time
+import json, resource, statistics, sys, tempfile, time
 from pathlib import Path
 import medmgen
 from medmgen.pipeline import run
 from medmgen.plugins import load_registry
 from medmgen.spec import load_spec
-spec, out, workers = json.loads(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+spec, out, workers, repeat = json.loads(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 warm = json.loads(json.dumps(spec)); warm["blocks"]["clicks"]["records"] = 2000
 def cpu():
     r = resource.getrusage(resource.RUSAGE_SELF)
@@ -63,20 +67,26 @@ def timed(fn):
     c, t = cpu(), time.perf_counter()
     value = fn()
     return value, {"seconds": time.perf_counter() - t, "cpu_s": cpu() - c}
+def median(runs):  # the run of median wall time, with the first (cold) run and every wall time beside it
+    pick = sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2]
+    return {**pick, "first_s": runs[0]["seconds"], "runs_s": [r["seconds"] for r in runs]}
 with tempfile.TemporaryDirectory() as tmp:
     medmgen.generate(warm, out=Path(tmp) / "warm", workers=workers)
     registry = load_registry()
-    data = Path(tmp) / "stages" / "data"
-    data.mkdir(parents=True)
-    def stages():  # as generate(out=...) runs them: the files are written ahead into data/
-        res = run(load_spec(spec, registry), registry, workers=workers, data_dir=data)
-        res.blocks["clicks"].data.write_parquet(data, "clicks")
-        res.blocks["clicks"].data.write_extra(data, "clicks")
-    _, staged = timed(stages)  # nothing kept: the whole run below starts from the same memory
-ds, whole = timed(lambda: medmgen.generate(spec, out=out, force=True, workers=workers))
+    staged = []
+    for i in range(repeat):
+        data = Path(tmp) / f"stages{i}" / "data"
+        data.mkdir(parents=True)
+        def stages():  # as generate(out=...) runs them: the files are written ahead into data/
+            res = run(load_spec(spec, registry), registry, workers=workers, data_dir=data)
+            res.blocks["clicks"].data.write_parquet(data, "clicks")
+            res.blocks["clicks"].data.write_extra(data, "clicks")
+        staged.append(timed(stages)[1])  # nothing kept: each run starts from the same memory
+    wholes = [timed(lambda: medmgen.generate(spec, out=out, force=True, workers=workers)) for _ in range(repeat)]
+ds = wholes[-1][0]
 m = ds.report["metrics"]["blocks"]["clicks"]
-print(json.dumps({"stages": staged, "whole": whole, "items": m["items"], "itemsets": m["itemsets"],
-                  "passes": len(ds.report["iterations"]), "passed": ds.report["passed"],
+print(json.dumps({"stages": median(staged), "whole": median([w for _, w in wholes]), "items": m["items"],
+                  "itemsets": m["itemsets"], "passes": len(ds.report["iterations"]), "passed": ds.report["passed"],
                   "planted": len(ds.ledger.patterns), "accidental": len(ds.ledger.accidental),
                   "max_support_deviation": ds.report["metrics"]["spec_error"]["max_support_deviation"],
                   "cost": ds.report["cost"]["stages"],
@@ -110,8 +120,9 @@ def timed(cmd: list[str], **kw: Any) -> tuple[float, float, float, subprocess.Co
     return wall, float(user) + float(sys_), int(rss) / 1024, proc
 
 
-def ours(records: int, out: Path, workers: int) -> dict[str, Any]:
-    wall, _, rss, proc = timed([sys.executable, "-c", CHILD, json.dumps(spec(records)), str(out), str(workers)])
+def ours(records: int, out: Path, workers: int, repeat: int) -> dict[str, Any]:
+    wall, _, rss, proc = timed([sys.executable, "-c", CHILD, json.dumps(spec(records)), str(out), str(workers),
+                                str(repeat)])
     run = json.loads(proc.stdout.strip().splitlines()[-1])
     run.update(workers=workers, process_s=wall, peak_rss_mb=rss)
     for what in ("stages", "whole"):
@@ -129,15 +140,18 @@ def build_quest(src: Path, work: Path) -> Path | None:
     return work / "quest" / "gen"
 
 
-def quest(gen: Path | None, records: int, work: Path) -> dict[str, Any]:
-    """Quest's whole process on this machine, or (no source) the recorded figure scaled to ``records``."""
+def quest(gen: Path | None, records: int, work: Path, repeat: int) -> dict[str, Any]:
+    """Quest's whole process on this machine (the run of median wall time of ``repeat``), or (no
+    source) the recorded figure scaled to ``records``."""
     if gen is None:
         items = QUEST_RECORDED_ITEMS * records / 100_000
         wall = QUEST_RECORDED_S * records / 100_000
         return {"seconds": wall, "cpu_s": None, "peak_rss_mb": None, "items": items, "itemsets": None,
                 "items_per_s": items / wall, "items_per_cpu_s": None, "source": "recorded figure"}
-    wall, cpu, rss, _ = timed([str(gen), "seq", "-ncust", f"{records / 1000:g}", "-slen", "10", "-tlen", "2.5",
-                               "-seq.patlen", "4", "-lit.patlen", "1.25", "-fname", "C10", "-ascii"], cwd=work)
+    cmd = [str(gen), "seq", "-ncust", f"{records / 1000:g}", "-slen", "10", "-tlen", "2.5", "-seq.patlen", "4",
+           "-lit.patlen", "1.25", "-fname", "C10", "-ascii"]
+    runs = [timed(cmd, cwd=work)[:3] for _ in range(repeat)]
+    wall, cpu, rss = sorted(runs)[(repeat - 1) // 2]
     items = itemsets = 0
     with open(work / "C10.data") as f:
         for line in f:
@@ -146,7 +160,8 @@ def quest(gen: Path | None, records: int, work: Path) -> dict[str, Any]:
     for p in work.glob("C10.*"):
         p.unlink()
     return {"seconds": wall, "cpu_s": cpu, "peak_rss_mb": rss, "items": items, "itemsets": itemsets,
-            "items_per_s": items / wall, "items_per_cpu_s": items / cpu, "source": "measured in this run"}
+            "items_per_s": items / wall, "items_per_cpu_s": items / cpu, "first_s": runs[0][0],
+            "runs_s": [r[0] for r in runs], "source": "measured in this run"}
 
 
 def main() -> None:
@@ -154,6 +169,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="5,6", help="powers of ten of sequences (default 5,6)")
     ap.add_argument("--workers", default="1,2", help="our --workers values, each run separately (default 1,2)")
     ap.add_argument("--quest-src", type=Path, default=QUEST_SRC)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each timing, median reported (default 3)")
     args = ap.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     sizes = [10 ** int(x) for x in args.sizes.split(",")]
@@ -163,12 +179,12 @@ def main() -> None:
         work = Path(tmp)
         gen = build_quest(args.quest_src, work)
         for n in sizes:
-            q = quest(gen, n, work)
+            q = quest(gen, n, work, args.repeat)
             cpu = "" if q["cpu_s"] is None else f" (cpu {q['cpu_s']:6.2f} s)"
             print(f"C10T2.5S4I1.25 D={n:>9,}: Quest {q['seconds']:6.2f} s{cpu} {q['items']:>11,.0f} items "
                   f"{q['items_per_s'] / 1e6:5.2f} M items/s ({q['source']})", flush=True)
             for w in workers:
-                o = ours(n, work / f"ours-{n}", w)
+                o = ours(n, work / f"ours-{n}", w, args.repeat)
                 row = {"records": n, "workers": w, "quest": q, "ours": o}
                 print(f"{'':>27} ours --workers {w}: {o['items']:>11,} items ({o['passes']} pass(es), max dev "
                       f"{o['max_support_deviation']:.1e}, {o['accidental']} accidental, {o['peak_rss_mb']:.0f} MiB)")
@@ -178,8 +194,8 @@ def main() -> None:
                     cpu_ratio = "" if q["cpu_s"] is None else \
                         f", {t['items_per_cpu_s'] / q['items_per_cpu_s']:.1f}x cpu"
                     print(f"{'':>29}{label:<24} {t['seconds']:6.2f} s (cpu {t['cpu_s']:6.2f} s) "
-                          f"{t['items_per_s'] / 1e6:5.2f} M items/s | {row[f'ratio_{what}']:.1f}x wall{cpu_ratio}",
-                          flush=True)
+                          f"{t['items_per_s'] / 1e6:5.2f} M items/s | {row[f'ratio_{what}']:.1f}x wall{cpu_ratio} "
+                          f"[runs {' '.join(f'{x:.3f}' for x in t['runs_s'])}]", flush=True)
                 rows.append(row)
     for w in workers:
         mine = [r for r in rows if r["workers"] == w]

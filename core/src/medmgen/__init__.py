@@ -5,6 +5,7 @@
 >>> ds.ledger.patterns[0], ds.table("baskets")               # doctest: +SKIP
 """
 
+from medmgen import workers as _workers  # noqa: F401  (first: how numba's threads wait)
 from medmgen.dataset import Dataset, generate, load
 from medmgen.hookspecs import hookimpl
 

@@ -23,6 +23,7 @@ from medmgen.plugins import Registry
 from medmgen.privacy import check_budget
 from medmgen.progress import NullProgress, Progress
 from medmgen.spec import Spec
+from medmgen.workers import set_threads
 
 REPORT_FORMAT = "medmgen.report/1"
 
@@ -213,7 +214,7 @@ def run(
     ``data_dir``: where the package's data files will go (``BlockContext.data_dir``).
     """
     progress = progress or NullProgress()
-    _set_threads(workers)
+    set_threads(workers)
     cost = _Cost()
     check_budget(spec, registry.mechanisms, spec.source)
     root = spec.dataset.seed
@@ -302,13 +303,6 @@ def run(
         "cost": {"stages": cost.stages},
     }
     return RunResult(spec=spec, ledger=ledger, blocks=results, report=_finite(report), figures=figures, files=files)
-
-
-def _set_threads(workers: int) -> None:
-    """numba's thread pool is the parallelism we choose; output never depends on it."""
-    import numba
-
-    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:

@@ -7,12 +7,14 @@ from contextlib import contextmanager
 
 import numba
 
+from medmgen.workers import thread_count
+
 
 @contextmanager
 def numba_threads(workers: int) -> Iterator[None]:
     """Run parallel kernels on ``workers`` threads (at most the ones numba started), then restore."""
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(thread_count(workers))
     try:
         yield
     finally:
