@@ -141,6 +141,25 @@ def test_window_feasible_matches_twin():
     assert got.tolist() == want
 
 
+def test_embed_all_is_embed_positions_per_pattern():
+    rng = np.random.default_rng(4)
+    tk = (2, 3, 1.0, 1)
+    lengths = rng.integers(6, 14, size=500).astype(np.int32)
+    specs = [(2, 1, k.UNBOUNDED, -1), (3, 2, 3, -1), (1, 1, k.UNBOUNDED, -1), (2, 1, 4, 20)]
+    feasible = np.flatnonzero(k.window_feasible(np.uint64(KEY), lengths, 2, 1, 20, *tk))
+    hosts = [np.sort(rng.choice(500, size=40, replace=False)), np.empty(0, np.int64),
+             np.sort(rng.choice(500, size=7, replace=False)), np.sort(rng.choice(feasible, size=25, replace=False))]
+    hosts = [h.astype(np.int64) for h in hosts]
+    keys = np.array([KEY + j for j in range(len(specs))], np.uint64)
+    host_off = np.cumsum([0] + [h.size for h in hosts])
+    ks, mins, maxs, wins = (np.array(c, np.int64) for c in zip(*specs))
+    got = k.embed_all(keys, host_off, np.concatenate(hosts), lengths, ks, mins, maxs, wins, np.uint64(KEY), *tk)
+    want = [k.embed_positions(keys[j], h, lengths[h], *specs[j], np.uint64(KEY), *tk).ravel()
+            for j, h in enumerate(hosts)]
+    assert got.size == 40 * 2 + 7 * 1 + 25 * 2
+    assert got.tolist() == np.concatenate(want).tolist()
+
+
 @pytest.mark.parametrize(("k_", "min_gap", "max_gap", "window"),
                          [(1, 1, k.UNBOUNDED, -1), (3, 1, 2, -1), (3, 2, 4, -1), (4, 1, k.UNBOUNDED, -1),
                           (3, 1, 3, 9), (4, 1, k.UNBOUNDED, 12)])

@@ -53,6 +53,20 @@ def test_every_host_carries_its_pattern_and_counts_are_exact(registry, scale):
         assert all(ref.supports(db[s], p.sequence, p.min_gap, p.max_gap, p.max_window, times[s]) for s in hosts)
 
 
+@pytest.mark.parametrize("scale", [0.6, 1.3])
+def test_all_hosts_in_one_kernel_are_each_patterns_hosts(registry, scale):
+    block, plan, ctx = setup(registry, random_sequential_patterns={"count": 6, "length": [2, 3],
+                                                                  "support": [0.01, 0.04]})
+    aims = [p.target_support * scale for p in plan]
+    lengths = k.draw_counts(planting._key(ctx, 0), 0, block.records, 0, planting.count_cdf(block.itemsets))
+    ends = [None, None, (0.03 * scale, 0.08 * scale)] + [None] * (len(plan) - 3)
+    got = planting.all_hosts(block, ctx, plan, aims, lengths, ends)
+    assert len(got) == len(plan) == 9
+    for j, (p, aim) in enumerate(zip(plan, aims)):
+        want = planting.hosts_of(block, ctx, j, p, aim, lengths, ends[j])
+        assert got[j].tolist() == want.tolist() and want.size > 0
+
+
 def test_hosts_are_nested_in_the_aim(registry):
     block, plan, ctx = setup(registry)
     lengths = k.draw_counts(planting._key(ctx, 0), 0, block.records, 0, planting.count_cdf(block.itemsets))

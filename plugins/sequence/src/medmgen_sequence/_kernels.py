@@ -128,6 +128,21 @@ def permutation_prefix(key: np.uint64, n: int, count: int, allowed: np.ndarray) 
     return out[:m]
 
 
+@numba.njit(cache=True, parallel=True)
+def sorted_prefixes(keys: np.ndarray, sizes: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """:func:`permutation_prefix` for many ``(key, n, count)`` at once (no ``allowed``), each
+    sorted and shifted by its ``start``, concatenated in order: in parallel over the tasks."""
+    off = np.zeros(keys.shape[0] + 1, np.int64)
+    for t in range(keys.shape[0]):
+        off[t + 1] = off[t] + counts[t]
+    out = np.empty(off[-1], np.int64)
+    none = np.empty(0, np.bool_)
+    for t in numba.prange(keys.shape[0]):
+        part = np.sort(permutation_prefix(keys[t], sizes[t], counts[t], none))
+        out[off[t]:off[t + 1]] = part + starts[t]
+    return out
+
+
 @numba.njit(cache=True, inline="always")
 def _geometric(u: float, mean: float) -> int:
     """A gap ``>= 1`` with the given mean (geometric distribution) from a uniform."""
@@ -213,6 +228,35 @@ def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: i
     cut to what still leaves room. Hosts must be long enough and window-feasible.
     """
     out = np.empty((hosts.shape[0], k), np.int32)
+    _embed_into(key, hosts, lengths, k, min_gap, max_gap, window, tkey, kind, interval, burst, pause, out)
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def embed_all(keys: np.ndarray, host_off: np.ndarray, hosts: np.ndarray, lengths: np.ndarray, ks: np.ndarray,
+              min_gaps: np.ndarray, max_gaps: np.ndarray, windows: np.ndarray, tkey: np.uint64, kind: int,
+              interval: int, burst: float, pause: int) -> np.ndarray:
+    """:func:`embed_positions` of every pattern ``j`` (hosts ``hosts[host_off[j]:host_off[j+1]]``,
+    their lengths at ``lengths[host]``), raveled and concatenated in order: in parallel over
+    the patterns."""
+    n_pat = keys.shape[0]
+    off = np.zeros(n_pat + 1, np.int64)
+    for j in range(n_pat):
+        off[j + 1] = off[j] + (host_off[j + 1] - host_off[j]) * ks[j]
+    out = np.empty(off[-1], np.int32)
+    for j in numba.prange(n_pat):
+        mine = hosts[host_off[j]:host_off[j + 1]]
+        if mine.shape[0]:
+            _embed_into(keys[j], mine, lengths[mine], ks[j], min_gaps[j], max_gaps[j], windows[j], tkey, kind,
+                        interval, burst, pause, out[off[j]:off[j + 1]].reshape((mine.shape[0], ks[j])))
+    return out
+
+
+@numba.njit(cache=True)
+def _embed_into(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: int, min_gap: int, max_gap: int,
+                window: int, tkey: np.uint64, kind: int, interval: int, burst: float, pause: int,
+                out: np.ndarray) -> None:
+    """:func:`embed_positions` into ``out`` (hosts by k)."""
     longest = 1
     for h in range(hosts.shape[0]):
         longest = max(longest, lengths[h])
@@ -248,7 +292,6 @@ def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: i
                     hi -= 1
             p += min_gap + int(uniform(key, s, i, 0) * (hi - min_gap + 1))
             out[h, i] = p
-    return out
 
 
 @numba.njit(cache=True)

@@ -177,20 +177,56 @@ def hosts_of(block: SequenceBlock, ctx: BlockContext, j: int, p: SequentialPatte
     Each segment gets exactly ``round(segment aim * segment size)`` hosts. A drift's segments
     aim at ``ends`` (before, after; the ramp steps in between), the feedback loop's aims for
     its segments, each steered by its own error; without ``ends``, every segment's target
-    moves by the same ``aim - target``.
+    moves by the same ``aim - target``. :func:`all_hosts` gives the same for many patterns.
     """
     allowed = np.empty(0, np.bool_)
     if p.max_window is not None:
         tkey, *times = time_args(block, ctx)
         allowed = k.window_feasible(tkey, lengths, len(p.sequence), p.min_gap, p.max_window, *times)
-    shift = aim - (p.target_support or 0.0) if ends is None else 0.0
     parts = [np.empty(0, np.int64)]
+    for i, lo, hi, count in _segments(block, j, p, aim, ends):
+        window = allowed[lo:hi] if allowed.size else allowed
+        parts.append(k.permutation_prefix(_key(ctx, 1, j, i), hi - lo, count, window) + lo)
+    return np.sort(np.concatenate(parts))
+
+
+def all_hosts(block: SequenceBlock, ctx: BlockContext, patterns: Sequence[SequentialPattern],
+              aims: Sequence[float], lengths: np.ndarray,
+              ends: Sequence[tuple[float, float] | None]) -> list[np.ndarray]:
+    """:func:`hosts_of` each pattern: the segments of patterns without ``max_window`` drawn
+    in one parallel kernel (:func:`~._kernels.sorted_prefixes`; a segment's hosts follow
+    the previous segment's), the others one by one."""
+    hosts: list[np.ndarray] = []
+    tasks: list[tuple[np.uint64, int, int, int]] = []
+    owned: list[tuple[int, int]] = []  # (pattern, first task)
+    for j, (p, aim) in enumerate(zip(patterns, aims)):
+        if p.max_window is not None:
+            hosts.append(hosts_of(block, ctx, j, p, aim, lengths, ends[j]))
+            continue
+        owned.append((j, len(tasks)))
+        tasks += [(_key(ctx, 1, j, i), hi - lo, count, lo) for i, lo, hi, count in _segments(block, j, p, aim, ends[j])]
+        hosts.append(np.empty(0, np.int64))
+    if tasks:
+        keys, sizes, counts, starts = zip(*tasks)
+        flat = k.sorted_prefixes(np.array(keys, np.uint64), np.array(sizes, np.int64),
+                                 np.array(counts, np.int64), np.array(starts, np.int64))
+        cut = np.zeros(len(tasks) + 1, np.int64)
+        np.cumsum(counts, out=cut[1:])
+        for (j, first), (_, last) in zip(owned, [*owned[1:], (-1, len(tasks))]):
+            hosts[j] = flat[cut[first]:cut[last]]
+    return hosts
+
+
+def _segments(block: SequenceBlock, j: int, p: SequentialPattern, aim: float,
+              ends: tuple[float, float] | None) -> list[tuple[int, int, int, int]]:
+    """Pattern ``j``'s segments that get hosts: ``(i, lo, hi, count)``, see :func:`hosts_of`."""
+    shift = aim - (p.target_support or 0.0) if ends is None else 0.0
+    out = []
     for i, (lo, hi, sup) in enumerate(schedule(block, j, p.target_support, ends)):
         count = round(min(1.0, max(0.0, sup + shift)) * (hi - lo))
         if count:
-            window = allowed[lo:hi] if allowed.size else allowed
-            parts.append(k.permutation_prefix(_key(ctx, 1, j, i), hi - lo, count, window) + lo)
-    return np.sort(np.concatenate(parts))
+            out.append((i, lo, hi, count))
+    return out
 
 
 def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Sequence[float] | None,
@@ -206,23 +242,21 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     if aims is None:
         hosts = [np.empty(0, np.int64) for _ in patterns]
     else:
-        ends = list(ends) + [None] * (len(patterns) - len(ends))
-        hosts = [hosts_of(block, ctx, j, p, aim, lengths, ends[j]) for j, (p, aim) in enumerate(zip(patterns, aims))]
+        hosts = all_hosts(block, ctx, patterns, aims, lengths, list(ends) + [None] * (len(patterns) - len(ends)))
     tkey, tkind, interval, burst, pause = time_args(block, ctx)
     for p, h in zip(patterns, hosts):
         lengths[h] = np.maximum(lengths[h], span(len(p.sequence), p.min_gap))
-    positions = [np.empty(0, np.int32)]
-    for j, (p, h) in enumerate(zip(patterns, hosts)):
-        if h.size:
-            window = -1 if p.max_window is None else p.max_window
-            positions.append(k.embed_positions(_key(ctx, 2, j), h, lengths[h], len(p.sequence), p.min_gap,
-                                               p.max_gap or k.UNBOUNDED, window, tkey, tkind, interval, burst,
-                                               pause).ravel())
     host_off = np.zeros(len(hosts) + 1, np.int64)
     np.cumsum([h.size for h in hosts], out=host_off[1:])
+    host_seq = np.concatenate([np.empty(0, np.int64), *hosts])
+    positions = k.embed_all(np.array([_key(ctx, 2, j) if h.size else 0 for j, h in enumerate(hosts)], np.uint64),
+                            host_off, host_seq, lengths, np.array([len(p.sequence) for p in patterns], np.int64),
+                            np.array([p.min_gap for p in patterns], np.int64),
+                            np.array([p.max_gap or k.UNBOUNDED for p in patterns], np.int64),
+                            np.array([-1 if p.max_window is None else p.max_window for p in patterns], np.int64),
+                            tkey, tkind, interval, burst, pause)
     pat_off, pat_set_off, pat_items = pattern_arrays(patterns)[:3]
-    plants = (host_off, np.concatenate([np.empty(0, np.int64), *hosts]), np.concatenate(positions), pat_off,
-              pat_set_off, pat_items)
+    plants = (host_off, host_seq, positions, pat_off, pat_set_off, pat_items)
     size_cdf = count_cdf(block.itemset_size, block.items)
     pop_cdf = popularity_cdf(block.popularity, block.items)
     task = ctx.progress.task(f"{ctx.block}: sequences", n)
