@@ -21,7 +21,7 @@ from medmgen_transaction.chunks import Chunk
 T = TypeVar("T")
 
 # Pair counting uses an f x f matrix per chunk: above this many frequent items, the
-# search for accidental itemsets stops and says so.
+# search for accidental itemsets stops and says so (fit.mine, for the real file, too).
 MAX_FREQUENT_ITEMS = 4096
 # Apriori stops (and says so) when one level has more candidates than this.
 MAX_CANDIDATES = 200_000

@@ -31,12 +31,12 @@ from medmgen.errors import InputError
 from medmgen.interfaces import Evaluation, Evaluator
 from medmgen.sniff import sequence_text
 from medmgen_transaction import _fit_kernels as K
+from medmgen_transaction.counting import MAX_FREQUENT_ITEMS
 from medmgen_transaction.fimi import positive_ids, read_transactions
 
 DEFAULT_SUPPORTS = (0.05, 0.02, 0.01, 0.005)
 FIT_MIN_SUPPORT = 0.0025
 FIT_MIN_LIFT = 4.0
-MAX_FREQUENT_ITEMS = 4000
 MAX_ITEMSETS = 500_000
 MAX_FIT_ID = 10_000_000
 _TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".json"}
