@@ -90,18 +90,23 @@ def join(base: str, name: str | int) -> str:
 
 
 def check_instance(obj: Any, path: str = "") -> Iterator[Problem]:
-    """Every range/choice problem in an attrs instance tree, then each class's ``check()``."""
+    """Every range/choice problem in an attrs instance tree, then each class's ``check()``.
+
+    A ``check()`` problem about a whole field (say ``itemsets``: learned from source, leave
+    it out) replaces the problems inside that field (``itemsets.mean`` out of range): one
+    mistake, one problem.
+    """
     if not attrs.has(type(obj)):
         return
-    for f in attrs.fields(type(obj)):
-        value = getattr(obj, f.name)
-        fpath = join(path, f.name)
-        m = meta(f)
-        yield from _check_value(value, m, fpath)
     check = getattr(obj, "check", None)
-    if callable(check):
-        for p in check():
-            yield Problem(join(path, p.path) if p.path else path, p.message, p.expected, p.got)
+    found = list(check()) if callable(check) else []
+    own = [Problem(join(path, p.path) if p.path else path, p.message, p.expected, p.got) for p in found]
+    whole = tuple(join(path, p.path) + sep for p in found if p.path for sep in (".", "["))
+    for f in attrs.fields(type(obj)):
+        for p in _check_value(getattr(obj, f.name), meta(f), join(path, f.name)):
+            if not p.path.startswith(whole):
+                yield p
+    yield from own
 
 
 def _check_value(value: Any, m: Mapping[str, Any], path: str) -> Iterator[Problem]:

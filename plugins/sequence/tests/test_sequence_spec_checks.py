@@ -60,6 +60,11 @@ def test_every_law_given_beside_source_is_refused_whatever_its_value(tmp_path, r
     got = problems(registry, {"modality": "sequence", "source": str(src)} | defaults)
     assert got == [(key, "learned from source; leave it out") for key in ("itemsets", "itemset_size", "popularity")]
     assert problems(registry, {"modality": "sequence", "source": str(src)}) == []
+    wrong = {"itemsets": {"distribution": "poisson", "mean": -1.0}, "popularity": {"distribution": "zipf",
+                                                                                  "exponent": -3.0}}
+    got = problems(registry, {"modality": "sequence", "source": str(src)} | wrong)  # one mistake, one problem
+    assert got == [(key, "learned from source; leave it out") for key in ("itemsets", "popularity")]
+    assert ("itemsets.mean", "out of range") in problems(registry, {"modality": "sequence"} | wrong)
 
 
 # ---------------------------------------------------------------- keys a distribution does not use
