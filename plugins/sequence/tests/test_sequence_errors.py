@@ -122,6 +122,26 @@ def test_malformed_spmf_names_file_and_line(tmp_path, capsys):
     assert f"{src}:line 3:" in capsys.readouterr().err
 
 
+def test_ids_past_the_alphabet_cap_are_one_error_in_fit_source_and_evaluate(tmp_path, capsys):
+    src = tmp_path / "wide.txt"  # ids past MAX_ITEMS: id-indexed tables would not fit (2e9 took 24 GB)
+    src.write_text("1 -1 2 -1 -2\n3 -1 10000001 -1 -2\n")
+    fitted = tmp_path / "fitted.toml"
+    assert main(["fit", "sequence", str(src), "-o", str(fitted)]) == 2
+    assert not fitted.exists()
+    spec = tmp_path / "s.toml"
+    spec.write_text(tomli_w.dumps({"dataset": {"seed": 1}, "blocks": {"c": {"modality": "sequence",
+                                                                           "source": "wide.txt"}}}))
+    assert main(["generate", str(spec), "-o", str(tmp_path / "out")]) == 2
+    assert not (tmp_path / "out").exists()
+    spec.write_text(tomli_w.dumps({"dataset": {"seed": 1}, "blocks": {"c": {"modality": "sequence",
+                                                                           "records": 50, "items": 20}}}))
+    assert main(["generate", str(spec), "-o", str(tmp_path / "pkg"), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", str(tmp_path / "pkg"), "--against", str(src)]) == 2
+    err = capsys.readouterr().err
+    assert f"{src}:sequence 2: item id too large" in err and "ids up to 10,000,000" in err and "10000001" in err
+
+
 def test_empty_spmf_file_is_an_error(tmp_path):
     src = Path(tmp_path / "empty.txt")
     src.write_text("# nothing here\n")

@@ -361,6 +361,12 @@ def test_cli_evaluate_against_a_real_file(tmp_path: Path, capsys: pytest.Capture
     for row in direct["frequent_itemsets"]:
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.real"] == row["real"]
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.synthetic"] == row["synthetic"]
+    wide = tmp_path / "wide.dat"  # ids past MAX_FIT_ID: one error, not id-indexed tables (2e9 took 24 GB)
+    wide.write_text("1 2\n3 10000001\n")
+    capsys.readouterr()
+    assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--against", str(wide)]) == 2
+    err = capsys.readouterr().err
+    assert f"{wide}: item ids too large" in err and "10000001" in err
 
 
 def test_the_package_spec_reruns_with_a_relative_source(tmp_path: Path) -> None:

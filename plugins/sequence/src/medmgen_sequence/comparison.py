@@ -37,6 +37,7 @@ from medmgen.interfaces import Evaluation, Evaluator
 from medmgen.sniff import sequence_text
 from medmgen_sequence import _kernels as k
 from medmgen_sequence import _ledger_kernels as lk
+from medmgen_sequence.fit import largest_id
 from medmgen_sequence.intended import tvd
 from medmgen_sequence.io import read_spmf
 from medmgen_sequence.mining import MAX_FREQUENT_ITEMS, TILE_CELLS
@@ -190,6 +191,7 @@ class RealFit(Evaluator):
         for name, path in _blocks(evaluation):
             if path not in real:
                 data = read_spmf(path)
+                largest_id(data, path)  # id-indexed histograms: a bounded alphabet
                 real[path] = profile(lambda d=data: [(d.seq_off, d.set_off, d.items)])
             tables = evaluation.tables[name]
             synthetic = profile(lambda t=tables: map(batch_chunk, t.batches("", ["itemsets"])))

@@ -16,6 +16,8 @@ DEFAULT_RECORDS = 1000
 DEFAULT_ITEMS = 1000
 
 
+MAX_ITEMS = 10_000_000  # largest item id: popularity tables (and a fitted spec) hold one weight an id
+
 @frozen(kw_only=True)
 class CountDist:
     """A distribution of counts ``1..max`` (itemsets per sequence, items per itemset).
@@ -154,7 +156,7 @@ class SequenceBlock(BlockSpec):
                                   ge=1, lt=2**31)
     items: int | None = setting(None, doc="Alphabet size; item ids are 1..items (default 1000, or the source "
                                 "file's largest id; at most 10,000,000: popularity tables hold one entry an id).", ge=1,
-                                le=10_000_000)
+                                le=MAX_ITEMS)
     source: str | None = setting(None, doc="SPMF sequence file (relative to the spec) whose itemsets per sequence, "
                                  "items per itemset and item popularity replace itemsets, itemset_size and "
                                  "popularity.")

@@ -212,21 +212,23 @@ def background(db: Transactions) -> dict[str, Any]:
     }
 
 
-def _read_for_fit(path: str | Path) -> Transactions:
+def read_real(path: str | Path) -> Transactions:
+    """A real FIMI/SPMF file to fit or compare with: not empty, ids up to :data:`MAX_FIT_ID`
+    (tables indexed by id), else an :class:`InputError` naming it."""
     db = Transactions.read(path)
     if not db.items.size:
-        raise InputError.one(str(path), "", "no item ids: nothing to learn from",
+        raise InputError.one(str(path), "", "no item ids: nothing to learn from or compare with",
                              expected="FIMI/SPMF transactions, one line each (e.g. '3 17 42')",
                              got=f"{db.records} empty transaction(s)" if db.records else "an empty file")
     if db.max_id > MAX_FIT_ID:
-        raise InputError.one(str(path), "", "item ids too large for an empirical popularity (one weight per id)",
+        raise InputError.one(str(path), "", "item ids too large (tables hold one entry per id)",
                              expected=f"ids up to {MAX_FIT_ID:,} (renumber the items)", got=db.max_id)
     return db
 
 
 def background_from_file(path: str | Path) -> dict[str, Any]:
     """The background keys of a block learned from a FIMI/SPMF file."""
-    return background(_read_for_fit(path))
+    return background(read_real(path))
 
 
 def strongest_itemsets(db: Transactions, patterns: int, *, min_support: float = FIT_MIN_SUPPORT,
@@ -279,7 +281,7 @@ def fit_block(path: str | Path, *, patterns: int = 20, min_support: float = FIT_
     of the baskets; its popularity is set so the other baskets supply the rest of its
     real count, keeping item frequencies those of the real database.
     """
-    db = _read_for_fit(path)
+    db = read_real(path)
     block: dict[str, Any] = {"modality": "transaction", "generator": "planted", **background(db)}
     chosen = strongest_itemsets(db, patterns, min_support=min_support)
     counts = np.bincount(db.items, minlength=db.max_id + 1)[1:]
@@ -334,12 +336,6 @@ def compare(real: Transactions, synthetic: Transactions,
     return out
 
 
-def compare_files(real: str | Path, synthetic: str | Path,
-                  supports: Sequence[float] = DEFAULT_SUPPORTS) -> dict[str, Any]:
-    """:func:`compare` of two FIMI/SPMF files."""
-    return compare(Transactions.read(real), Transactions.read(synthetic), supports)
-
-
 def against(evaluation: Evaluation) -> Path | None:
     """The ``--against`` file when it is for transaction blocks: not a table (``.csv``, ``.tsv``,
     ``.parquet``, ``.json``), and not SPMF sequence text when the package also has sequence blocks
@@ -376,7 +372,7 @@ class RealFit(Evaluator):
         out: dict[str, Any] = {}
         for name, path in _blocks(evaluation):
             if path not in real:
-                real[path] = Transactions.read(path)
+                real[path] = read_real(path)  # id-indexed histograms: a bounded alphabet
             tables = evaluation.tables[name]
             synthetic = Transactions.from_arrow(b.column(0) for b in tables.batches("", ["items"]))
             result = compare(real[path], synthetic)
