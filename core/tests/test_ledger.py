@@ -55,8 +55,11 @@ def test_recall_and_precision_from_the_ledger():
                for i, (t, r) in enumerate([(0.01, 0.0101), (0.02, 0.0199), (0.05, 0.004)])]
     accidental = [Rate(id="a0", block="b", target_support=0.0, realized_support=0.012)]
     out = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental))
-    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3}
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3, "min_realized_support": 0.004}
     assert recovery(L.Ledger(seed=1)) == {}
+    # a capped list: the block's miner found 7 unplanned patterns, listed one
+    capped = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental), {"b": {"accidental_found": 7}})
+    assert capped["precision"] == 2 / 9
 
 
 def test_recall_uses_each_blocks_own_smallest_target():
@@ -68,4 +71,4 @@ def test_recall_uses_each_blocks_own_smallest_target():
                Rate(id="b0", block="b", target_support=0.2, realized_support=0.15),
                Rate(id="b1", block="b", target_support=0.3, realized_support=0.3)]
     out = recovery(L.Ledger(seed=1, patterns=planted))
-    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 1.0}
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 1.0, "min_realized_support": 0.0101}

@@ -221,7 +221,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(str(args.directory), [Problem(d.split(":")[0], "listed in manifest.json, missing",
                                                        "the package's files", "no such file") for d in missing])
     tables = LazyTables({b: ParquetParts(files) for b, files in block_files(args.directory).items()})
-    metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against))
+    metrics = evaluate_all(reg, Evaluation(spec=ds.spec, ledger=ds.ledger, tables=tables, against=args.against,
+                                           block_metrics=ds.report.get("metrics", {}).get("blocks", {})))
     checks = check_thresholds(ds.spec, reg, metrics)
     if args.json:
         print(json.dumps({"metrics": metrics, "thresholds": checks}, indent=1, default=str))

@@ -255,6 +255,8 @@ class Evaluation:
     tables: LazyTables = attrs.field(converter=as_lazy_tables)
     against: Path | None = None
     iteration: int | None = None
+    # block -> its generator's metrics (the report's ``metrics.blocks``), e.g. ``accidental_found``
+    block_metrics: Mapping[str, Mapping[str, Any]] = attrs.field(factory=dict)
     # the blocks compared with ``against`` so far (filled by :meth:`use_against`)
     against_used: set[str] = attrs.field(factory=set, eq=False)
 

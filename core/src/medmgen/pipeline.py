@@ -282,8 +282,8 @@ def run(
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
         files: dict[str, Any] = {}
-        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables),
-                               figures=figures, files=files)
+        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, block_metrics={
+            name: r.metrics for name, r in results.items() if r.metrics}), figures=figures, files=files)
     for name, r in results.items():
         if r.metrics:
             metrics.setdefault("blocks", {})[name] = r.metrics

@@ -11,6 +11,7 @@ from test_sequence_kernels import to_csr
 from test_sequence_mining import accidental_twin, planted, random_data
 
 import medmgen
+from medmgen.cli import main
 from medmgen.report import summary_lines
 from medmgen_sequence import mining
 from medmgen_sequence.io import SequenceData
@@ -55,7 +56,7 @@ def test_too_many_frequent_items_stops_the_search_and_keeps_the_counts():
     assert [(tuple(x[0] for x in p.sequence), p.realized_support) for p in found2] == want
 
 
-def test_generate_reports_a_cut_list(tmp_path):
+def test_generate_reports_a_cut_list(tmp_path, capsys):
     """150 items and a pattern of support 0.001: about 22,000 frequent pairs, 10,000 listed."""
     spec = {"dataset": {"name": "many", "seed": 26}, "blocks": {"m": {
         "modality": "sequence", "records": 2000, "items": 150,
@@ -71,3 +72,10 @@ def test_generate_reports_a_cut_list(tmp_path):
     supports = [p["realized_support"] for p in ledger["accidental"]]
     assert supports == sorted(supports, reverse=True)
     assert any("accidental search incomplete in m" in line for line in summary_lines(result, tmp_path / "pkg"))
+    # precision counts every unplanned pattern found, not only those listed; evaluate agrees
+    spec_error = json.loads((tmp_path / "pkg" / "report.json").read_text())["metrics"]["spec_error"]
+    found = spec_error["recall"] * spec_error["patterns"]
+    assert spec_error["precision"] == pytest.approx(found / (found + metrics["accidental_found"]), rel=1e-12)
+    assert main(["-q", "evaluate", str(tmp_path / "pkg"), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)["metrics"]["spec_error"]
+    assert again["precision"] == spec_error["precision"]

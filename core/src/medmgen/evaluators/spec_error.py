@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
 from medmgen.interfaces import Evaluation, Evaluator, Threshold
@@ -42,18 +43,21 @@ class SpecError(Evaluator):
             out[f"max_{q}_deviation"] = worst[0]
             out[f"max_{q}_deviation_at"] = worst[1]
             out[f"mean_{q}_deviation"] = sum(d for d, _ in values) / len(values)
-        out.update(recovery(ledger))
+        out.update(recovery(ledger, evaluation.block_metrics))
         return out
 
 
-def recovery(ledger: Any) -> dict[str, float]:
+def recovery(ledger: Any, block_metrics: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, float]:
     """Recall and precision of planted supports (a rule's A ∪ C too) for a miner run at the smallest target.
 
     Recall: share of planted patterns whose realized support reaches their block's smallest
     planted target (a miner run on that block at that threshold finds them). Precision: those
-    found over everything such miners report, i.e. plus the ledger's ``accidental`` lists,
-    which each modality's own miner fills with unplanned patterns at its block's threshold.
-    ``min_target_support`` is the smallest of those thresholds.
+    found over everything such miners report, i.e. plus the unplanned patterns each
+    modality's own miner finds at its block's threshold: the ledger's ``accidental`` list, or
+    the block's ``accidental_found`` (``block_metrics``) when the list holds only the most
+    frequent of them. ``min_target_support`` is the smallest of those thresholds;
+    ``min_realized_support`` the smallest realized planted support (a miner run there finds
+    every planted pattern: a target rounded to whole records can be realized just under it).
     """
     planted: dict[str, list[tuple[float, float | None]]] = {}
     for p in ledger.planted():
@@ -65,5 +69,11 @@ def recovery(ledger: Any) -> dict[str, float]:
     floors = {block: min(t for t, _ in pats) for block, pats in planted.items()}
     found = sum(1 for block, pats in planted.items() for _, r in pats if (r or 0.0) >= floors[block])
     total = sum(len(pats) for pats in planted.values())
+    listed = Counter(p.block for p in ledger.accidental)
+    block_metrics = block_metrics or {}
+    unplanned = sum(max(listed[b], int(block_metrics.get(b, {}).get("accidental_found") or 0))
+                    for b in set(listed) | set(block_metrics))
+    realized = [r for pats in planted.values() for _, r in pats if r is not None]
     return {"min_target_support": min(floors.values()), "recall": found / total,
-            "precision": found / (found + len(ledger.accidental)) if found else 0.0}
+            "precision": found / (found + unplanned) if found else 0.0,
+            **({"min_realized_support": min(realized)} if realized else {})}
