@@ -264,13 +264,16 @@ def run(
             "held": held,
         })
         miss = (_miss(checks), _spread(ledger.patterns, tolerances))
-        if best is None or miss < best[0]:
+        closer = best is None or miss < best[0]
+        if closer:
             best = (miss, it, results, ledger)
         if held or it == max_iter - 1 or not effective or not any(g.steers for g in gens.values()):
             break
         aims = controller.adjust(ledger.patterns)
         if aims == effective:  # every aim pinned at its bound: the same seeds and aims would repeat this pass
             break
+        if not closer and _worst_pinned(checks, loop_metrics, aims, effective):
+            break  # the checks cannot hold, and the other patterns stopped coming closer
         effective = aims
     if not held and best is not None:  # thresholds never held: keep the pass that came closest
         _, chosen, results, ledger = best
@@ -303,6 +306,19 @@ def run(
         "cost": {"stages": cost.stages},
     }
     return RunResult(spec=spec, ledger=ledger, blocks=results, report=_finite(report), figures=figures, files=files)
+
+
+def _worst_pinned(checks: list[dict[str, Any]], metrics: Mapping[str, Any], aims: Mapping[str, float],
+                  effective: Mapping[str, float]) -> bool:
+    """Whether every failing check's worst key (its metric's ``..._at``: a pattern id, or a
+    drift segment's ``<id>#after``) has an aim the controller left where it was, clipped at
+    its bound (a target under the background's floor: nothing planted, still above it)."""
+    worst = []
+    for c in checks:
+        if not c["held"]:
+            evaluator, _, name = c["metric"].partition(".")
+            worst.append(metrics.get(evaluator, {}).get(f"{name}_at"))
+    return bool(worst) and all(k in aims and aims[k] == effective.get(k) for k in worst)
 
 
 def _check_unique_ids(patterns: list[Pattern], source: str) -> None:

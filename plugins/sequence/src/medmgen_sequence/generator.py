@@ -182,7 +182,7 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
                             "of one itemset are not looked for",
         **search.metrics(),
     }
-    notes = _floor_notes(realized[:len(plan)])
+    notes = _floor_notes(realized[:len(plan)]) + _segment_floor_notes(block, realized[len(plan):], ctx)
     if notes:
         metrics["notes"] = notes
     return BlockResult(data=data, patterns=realized, accidental=extra, metrics=metrics)
@@ -195,6 +195,22 @@ def _floor_notes(patterns: Sequence[SequentialPattern]) -> list[str]:
             "with nothing planted; raise `items`, flatten `popularity` or raise the support"
             for p in patterns if p.planted == 0 and p.target_support is not None
             and p.realized_support is not None and p.realized_support > p.target_support]
+
+
+def _segment_floor_notes(block: SequenceBlock, drifts: Sequence[Drift], ctx: BlockContext) -> list[str]:
+    """:func:`_floor_notes` for a drift's segments before and after the change: the feedback
+    loop's aim for the segment (``<drift id>#before``/``#after``) plants nothing there."""
+    out = []
+    for r in drifts:
+        n = block.records
+        for seg, lo, hi, target, realized in (("before", 0, r.at, r.target_before, r.realized_before),
+                                              ("after", r.at + r.width, n, r.target_after, r.realized_after)):
+            aim = ctx.effective.get(f"{r.id}#{seg}", target)
+            if hi > lo and round(max(0.0, aim) * (hi - lo)) == 0 and realized is not None and realized > target:
+                out.append(f"{r.id}#{seg}: background support {realized:.4g} exceeds the target {target:.4g} "
+                           f"with nothing planted in records {lo:,}..{hi - 1:,}; raise `items`, flatten "
+                           "`popularity` or raise the support")
+    return out
 
 
 def _drift_id(block: str, j: int) -> str:
