@@ -38,6 +38,9 @@ def test_convergence_curve_only_when_there_is_more_than_one_pass(registry):
     pages = [render_html(ds.spec, ds.ledger, ds.report) for ds in (one, many)]
     assert all("<h2>Feedback passes</h2>" in p for p in pages)
     assert [p.count("<svg") for p in pages] == [1, 2]  # target vs realized, then the curve
+    report = one.report | {"metrics": one.report["metrics"] | {"blocks": {"b": {"sequences": 3000, "share": 0.25}}}}
+    page = render_html(one.spec, one.ledger, report)  # a generator's block metrics are on the page
+    assert _cells(page, "b.sequences") == ["b.sequences", "3000"] and _cells(page, "b.share") == ["b.share", "0.25"]
 
 
 def _cells(page: str, row_id: str) -> list[str]:
@@ -97,3 +100,14 @@ def test_ledger_rows_lead_with_what_the_columns_do_not_show(registry):
     assert "<li><code>b</code>: b/toy/0: background alone &gt; target</li>" in page
     plain = render_html(ds.spec, ledger, ds.report)
     assert "Accidental patterns of block" not in plain and "<h2>Notes</h2>" not in plain
+
+
+def test_metrics_tables_show_each_blocks_numbers_by_dotted_key():
+    from medmgen.report import METRIC_ROWS, _flat
+
+    metrics = {"blocks": {"c": {"sequences": 200, "mean_itemsets_per_sequence": 7.8, "scope": "x" * 500,
+                                "notes": ["a long note"]}}, "tvd": 0.1}
+    assert _flat(metrics) == [["blocks.c.sequences", 200], ["blocks.c.mean_itemsets_per_sequence", 7.8],
+                              ["tvd", 0.1]]
+    many = {"columns": {f"col{i}": {"tvd": i / 1000} for i in range(METRIC_ROWS)}}
+    assert len(_flat(many)) == METRIC_ROWS and _flat(many)[3] == ["columns.col3.tvd", 0.003]

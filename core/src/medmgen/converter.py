@@ -64,16 +64,21 @@ def _is_list(tp: Any) -> bool:
 
 
 def _strict_sequence(tp: Any) -> Any:
-    """Lists and tuples must come as TOML arrays (cattrs would iterate a string)."""
+    """Lists and tuples must come as TOML arrays (cattrs would iterate a string); a flat array
+    where arrays of arrays go (``sequence = [5, 8, 2]``) is one problem."""
     if typing.get_origin(tp) is list:
         inner = list_structure_factory(tp, converter)
     else:
         inner = converter.gen_structure_tuple(tp) if hasattr(converter, "gen_structure_tuple") else None
         inner = inner or (lambda v, t: converter._structure_tuple(v, t))
 
+    nested = typing.get_origin(tp) is list and _is_list(typing.get_args(tp)[0])
+
     def hook(value: Any, t: Any) -> Any:
         if not isinstance(value, list | tuple):
             raise StrictTypeError("an array", value)
+        if nested and value and not any(isinstance(v, list | tuple) for v in value):  # one problem, not one each
+            raise StrictTypeError(f"an array of arrays (e.g. {[[v] for v in value[:3]]})", value)
         return inner(value, t)
 
     return hook

@@ -17,6 +17,7 @@ code{background:#f6f8fa;padding:.1em .3em}figure{margin:1em 0}
 """
 
 LEDGER_ROWS = 200
+METRIC_ROWS = 200  # rows of one evaluator's metrics table
 FIELDS_CHARS = 240  # a table cell's share of a record's fields
 
 
@@ -84,9 +85,12 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
                      f"</small></p><figure>{body}</figure>")
     parts.append("<h2>Metrics</h2>")
     for ev, values in report["metrics"].items():
-        flat = [[k, v] for k, v in values.items() if isinstance(v, int | float | str)]
+        flat = _flat(values)
         if flat:
-            parts.append(f"<h3>{html.escape(ev)}</h3>" + _table(["metric", "value"], flat))
+            parts.append(f"<h3>{html.escape(ev)}</h3>" + _table(["metric", "value"], flat[:METRIC_ROWS]))
+            if len(flat) > METRIC_ROWS:
+                parts.append(f"<p><small>{len(flat) - METRIC_ROWS:,} more in <code>report.json</code>"
+                             "</small></p>")
     parts.append(f"<h2>Ledger</h2><p>{planted} planted, {len(ledger.accidental)} accidental "
                  "(unplanned patterns reaching the smallest planted target). Full list in <code>ledger.json</code>."
                  "</p>")
@@ -99,6 +103,18 @@ def render_html(spec: Any, ledger: Ledger, report: Mapping[str, Any],
             [p.id, p.kind, *_row(p)] for p in ledger.accidental[:LEDGER_ROWS]]))
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def _flat(values: Mapping[str, Any], prefix: str = "", depth: int = 2) -> list[list[Any]]:
+    """A metrics mapping's numbers and short texts as rows, nested mappings (per block) by
+    dotted key; the long texts shown elsewhere (notes, the miner's scope) are left out."""
+    rows: list[list[Any]] = []
+    for k, v in values.items():
+        if isinstance(v, Mapping) and depth:
+            rows += _flat(v, f"{prefix}{k}.", depth - 1)
+        elif isinstance(v, int | float) or (isinstance(v, str) and len(v) <= 120):
+            rows.append([prefix + k, v])
+    return rows
 
 
 def _scopes(report: Mapping[str, Any]) -> list[tuple[str, str]]:

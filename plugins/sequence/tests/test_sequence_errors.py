@@ -60,7 +60,18 @@ def test_window_too_small_for_regular_times(registry):
     with pytest.raises(InputError) as err:
         load_spec(s, registry)
     (problem,) = err.value.problems
-    assert (problem.path, problem.got) == ("blocks.c.sequential_patterns[0].sequence", 20)
+    assert (problem.path, problem.expected, problem.got) == ("blocks.c.sequential_patterns[0].max_window", ">= 20",
+                                                             15)
+
+
+def test_a_flat_sequence_is_one_problem_showing_the_itemsets(registry):
+    s = bad_spec()
+    s["blocks"]["c"] = {"modality": "sequence", "sequential_patterns": [{"sequence": [5, 8, 2], "support": 0.1}]}
+    with pytest.raises(InputError) as err:
+        load_spec(s, registry)
+    (problem,) = err.value.problems
+    assert (problem.path, problem.got) == ("blocks.c.sequential_patterns[0].sequence", [5, 8, 2])
+    assert problem.expected == "an array of arrays (e.g. [[5], [8], [2]])"
 
 
 def test_drift_needs_one_start_and_times_for_at_time(registry):

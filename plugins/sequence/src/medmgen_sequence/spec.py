@@ -236,9 +236,10 @@ class SequenceBlock(BlockSpec):
             yield Problem(f"{path}.max_window", "max_window needs timestamps", "timestamps.kind other than 'none'",
                           window)
         elif length and window >= 0 and (length - 1) * min_gap * self.timestamps.fastest() > window:
-            yield Problem(f"{path}.{length_key}", "the pattern cannot fit in max_window even with the shortest "
-                          "time gaps", f"(length - 1) * min_gap * {self.timestamps.fastest()} <= {window}",
-                          (length - 1) * min_gap * self.timestamps.fastest())
+            shortest = (length - 1) * min_gap * self.timestamps.fastest()
+            yield Problem(f"{path}.max_window", f"shorter than the pattern's shortest time span ({length_key} "
+                          f"of {length} itemsets, min_gap {min_gap}, time gaps of at least "
+                          f"{self.timestamps.fastest()})", f">= {shortest}", window)
 
     def _drift_problems(self, path: str, d: Drift) -> Iterator[Problem]:
         records = self.n_records()
