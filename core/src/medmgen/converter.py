@@ -130,6 +130,16 @@ def _is_attrs(cls: type) -> bool:
     return attrs.has(cls)
 
 
+class _Absent:
+    """What a missing key holds, as an error message shows it."""
+
+    def __repr__(self) -> str:
+        return "nothing"
+
+
+_ABSENT = _Absent()
+
+
 def problems_from(exc: BaseException, path: str = "") -> Iterator[Problem]:
     """Flatten a cattrs validation error tree into problems with key paths."""
     if isinstance(exc, ClassValidationError):
@@ -153,7 +163,7 @@ def problems_from(exc: BaseException, path: str = "") -> Iterator[Problem]:
     elif isinstance(exc, StrictTypeError):
         yield Problem(path, "wrong type", exc.expected, exc.got)
     elif isinstance(exc, KeyError):
-        yield Problem(path, "missing required key")
+        yield Problem(path, "missing required key", "a value (`medmgen schema` lists every key)", _ABSENT)
     elif isinstance(exc, ValueError) and "values in" in str(exc):
         yield Problem(path, "wrong number of values in a list of fixed length")
     else:
