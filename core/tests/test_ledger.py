@@ -55,11 +55,16 @@ def test_recall_and_precision_from_the_ledger():
                for i, (t, r) in enumerate([(0.01, 0.0101), (0.02, 0.0199), (0.05, 0.004)])]
     accidental = [Rate(id="a0", block="b", target_support=0.0, realized_support=0.012)]
     out = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental))
-    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3, "min_realized_support": 0.004}
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 2 / 3, "precision_complete": True,
+                   "min_realized_support": 0.004}
     assert recovery(L.Ledger(seed=1)) == {}
     # a capped list: the block's miner found 7 unplanned patterns, listed one
     capped = recovery(L.Ledger(seed=1, patterns=planted, accidental=accidental), {"b": {"accidental_found": 7}})
-    assert capped["precision"] == 2 / 9
+    assert capped["precision"] == 2 / 9 and capped["precision_complete"]
+    # a search that stopped short (too many frequent items: nothing counted): precision is only a bound
+    stopped = recovery(L.Ledger(seed=1, patterns=planted), {"b": {"accidental_search_complete": False,
+                                                                  "accidental_found": 0}})
+    assert stopped["precision"] == 1.0 and stopped["precision_complete"] is False
 
 
 def test_recall_uses_each_blocks_own_smallest_target():
@@ -71,4 +76,5 @@ def test_recall_uses_each_blocks_own_smallest_target():
                Rate(id="b0", block="b", target_support=0.2, realized_support=0.15),
                Rate(id="b1", block="b", target_support=0.3, realized_support=0.3)]
     out = recovery(L.Ledger(seed=1, patterns=planted))
-    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 1.0, "min_realized_support": 0.0101}
+    assert out == {"min_target_support": 0.01, "recall": 2 / 3, "precision": 1.0, "precision_complete": True,
+                   "min_realized_support": 0.0101}

@@ -35,6 +35,9 @@ def setting(
     return attrs.field(default=default, metadata=meta)
 
 
+LEAVE_OUT = "learned from source; leave it out"  # a law a ``source`` file replaces, given anyway
+
+
 def unless_source(make: Callable[[], object]) -> Any:
     """A block field's default made by ``make``, or none when the block has a ``source`` (whose
     file replaces it): a given key is told from a default one, and ``spec.toml`` shows no law
@@ -48,7 +51,7 @@ def source_law_problems(block: Any, keys: Sequence[str]) -> list[Problem]:
     from medmgen.converter import converter  # (it imports this module)
 
     if block.source is not None:
-        return [Problem(key, "learned from source; leave it out", "no value",
+        return [Problem(key, LEAVE_OUT, "no value",
                         {k: v for k, v in converter.unstructure(getattr(block, key)).items() if v not in (None, [])})
                 for key in keys if getattr(block, key) is not None]
     return [Problem(key, "needed without source", "a table", None) for key in keys if getattr(block, key) is None]
@@ -92,16 +95,16 @@ def join(base: str, name: str | int) -> str:
 def check_instance(obj: Any, path: str = "") -> Iterator[Problem]:
     """Every range/choice problem in an attrs instance tree, then each class's ``check()``.
 
-    A ``check()`` problem about a whole field (say ``itemsets``: learned from source, leave
-    it out) replaces the problems inside that field (``itemsets.mean`` out of range): one
-    mistake, one problem.
+    A field ``check()`` says to leave out (:data:`LEAVE_OUT`: ``itemsets`` beside a
+    ``source``) is not checked inside (``itemsets.mean`` out of range): one mistake, one
+    problem. Other ``check()`` problems leave the range problems as they are.
     """
     if not attrs.has(type(obj)):
         return
     check = getattr(obj, "check", None)
     found = list(check()) if callable(check) else []
     own = [Problem(join(path, p.path) if p.path else path, p.message, p.expected, p.got) for p in found]
-    whole = tuple(join(path, p.path) + sep for p in found if p.path for sep in (".", "["))
+    whole = tuple(join(path, p.path) + sep for p in found if p.path and p.message == LEAVE_OUT for sep in (".", "["))
     for f in attrs.fields(type(obj)):
         for p in _check_value(getattr(obj, f.name), meta(f), join(path, f.name)):
             if not p.path.startswith(whole):

@@ -255,7 +255,9 @@ def run(
         ledger = Ledger(seed=root, patterns=[p for r in results.values() for p in r.patterns],
                         accidental=[p for r in results.values() for p in r.accidental])
         with cost.stage("evaluate"):
-            loop_metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it), True)
+            block_metrics = {name: r.metrics for name, r in results.items() if r.metrics}
+            loop_metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it,
+                                                             block_metrics=block_metrics), True)
         checks = check_thresholds(spec, registry, loop_metrics, feedback_only=True)
         held = all(c["held"] for c in checks)
         iterations.append({

@@ -141,7 +141,16 @@ def test_window_feasible_matches_twin():
     assert got.tolist() == want
 
 
-def test_embed_all_is_embed_positions_per_pattern():
+def test_sorted_prefixes_are_each_tasks_permutation_prefix_sorted_and_shifted():
+    tasks = [(KEY, 1000, 30, 0), (KEY + 1, 17, 0, 1000), (KEY + 2, 50, 50, 1017), (KEY + 3, 4096, 5, 1067)]
+    keys, sizes, counts, starts = (np.array(c, np.uint64 if i == 0 else np.int64) for i, c in enumerate(zip(*tasks)))
+    got = k.sorted_prefixes(keys, sizes, counts, starts)
+    none = np.empty(0, np.bool_)
+    want = [np.sort(k.permutation_prefix(np.uint64(key), n, c, none)) + lo for key, n, c, lo in tasks]
+    assert got.tolist() == np.concatenate(want).tolist() and got.size == 85
+    assert sorted(got[30:80].tolist()) == list(range(1017, 1067))  # a full prefix is the whole range
+
+def test_embed_all_gives_each_pattern_what_it_gives_it_alone():
     rng = np.random.default_rng(4)
     tk = (2, 3, 1.0, 1)
     lengths = rng.integers(6, 14, size=500).astype(np.int32)
@@ -151,19 +160,21 @@ def test_embed_all_is_embed_positions_per_pattern():
              np.sort(rng.choice(500, size=7, replace=False)), np.sort(rng.choice(feasible, size=25, replace=False))]
     hosts = [h.astype(np.int64) for h in hosts]
     keys = np.array([KEY + j for j in range(len(specs))], np.uint64)
-    host_off = np.cumsum([0] + [h.size for h in hosts])
-    ks, mins, maxs, wins = (np.array(c, np.int64) for c in zip(*specs))
-    got = k.embed_all(keys, host_off, np.concatenate(hosts), lengths, ks, mins, maxs, wins, np.uint64(KEY), *tk)
-    want = [k.embed_positions(keys[j], h, lengths[h], *specs[j], np.uint64(KEY), *tk).ravel()
-            for j, h in enumerate(hosts)]
-    assert got.size == 40 * 2 + 7 * 1 + 25 * 2
-    assert got.tolist() == np.concatenate(want).tolist()
 
+    def embed(chosen: list[int]) -> np.ndarray:
+        cols = [np.array([specs[j][c] for j in chosen], np.int64) for c in range(4)]
+        off = np.cumsum([0] + [hosts[j].size for j in chosen])
+        return k.embed_all(keys[chosen], off, np.concatenate([hosts[j] for j in chosen]), lengths, *cols,
+                           np.uint64(KEY), *tk)
+
+    got = embed([0, 1, 2, 3])
+    assert got.size == 40 * 2 + 7 * 1 + 25 * 2
+    assert got.tolist() == np.concatenate([embed([j]) for j in range(4)]).tolist()
 
 @pytest.mark.parametrize(("k_", "min_gap", "max_gap", "window"),
                          [(1, 1, k.UNBOUNDED, -1), (3, 1, 2, -1), (3, 2, 4, -1), (4, 1, k.UNBOUNDED, -1),
                           (3, 1, 3, 9), (4, 1, k.UNBOUNDED, 12)])
-def test_embed_positions_match_twin_and_respect_constraints(k_, min_gap, max_gap, window):
+def test_embed_all_matches_twin_and_respects_constraints(k_, min_gap, max_gap, window):
     rng = np.random.default_rng(1)
     need = 1 + (k_ - 1) * min_gap
     tk = (2, 3, 1.0, 1)
@@ -174,7 +185,10 @@ def test_embed_positions_match_twin_and_respect_constraints(k_, min_gap, max_gap
         full[cand] = lengths
         ok = k.window_feasible(np.uint64(KEY), full, k_, min_gap, window, *tk)[cand]
         cand, lengths = cand[ok], lengths[ok]
-    got = k.embed_positions(np.uint64(KEY), cand, lengths, k_, min_gap, max_gap, window, np.uint64(KEY), *tk)
+    by_id = np.zeros(400, np.int32)
+    by_id[cand] = lengths
+    got = k.embed_all(np.array([KEY], np.uint64), np.array([0, cand.size]), cand, by_id, *(np.array([x], np.int64)
+                      for x in (k_, min_gap, max_gap, window)), np.uint64(KEY), *tk).reshape(cand.size, k_)
     tail = (k_ - 1) * min_gap
     for h, s in enumerate(cand.tolist()):
         length = int(lengths[h])

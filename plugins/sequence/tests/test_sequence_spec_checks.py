@@ -65,6 +65,10 @@ def test_every_law_given_beside_source_is_refused_whatever_its_value(tmp_path, r
     got = problems(registry, {"modality": "sequence", "source": str(src)} | wrong)  # one mistake, one problem
     assert got == [(key, "learned from source; leave it out") for key in ("itemsets", "popularity")]
     assert ("itemsets.mean", "out of range") in problems(registry, {"modality": "sequence"} | wrong)
+    # other whole-field problems keep the range problems inside the field: two mistakes, two problems
+    drift = {"sequential_patterns": [{"sequence": [[1], [2]], "support": 0.1, "drift": {"support": 1.5}}]}
+    got = problems(registry, {"modality": "sequence"} | drift)
+    assert [path for path, _ in got] == ["sequential_patterns[0].drift.support", "sequential_patterns[0].drift"]
 
 
 # ---------------------------------------------------------------- keys a distribution does not use

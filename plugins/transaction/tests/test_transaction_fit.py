@@ -361,7 +361,7 @@ def test_cli_evaluate_against_a_real_file(tmp_path: Path, capsys: pytest.Capture
     for row in direct["frequent_itemsets"]:
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.real"] == row["real"]
         assert metrics[f"b.frequent_itemsets@{row['support']:g}.synthetic"] == row["synthetic"]
-    wide = tmp_path / "wide.dat"  # ids past MAX_FIT_ID: one error, not id-indexed tables (2e9 took 24 GB)
+    wide = tmp_path / "wide.dat"  # ids past spec.MAX_ITEMS: one error, not id-indexed tables (2e9 took 24 GB)
     wide.write_text("1 2\n3 10000001\n")
     capsys.readouterr()
     assert cli.main(["-q", "evaluate", str(tmp_path / "pkg"), "--against", str(wide)]) == 2

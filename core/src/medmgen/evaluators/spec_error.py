@@ -55,7 +55,9 @@ def recovery(ledger: Any, block_metrics: Mapping[str, Mapping[str, Any]] | None 
     found over everything such miners report, i.e. plus the unplanned patterns each
     modality's own miner finds at its block's threshold: the ledger's ``accidental`` list, or
     the block's ``accidental_found`` (``block_metrics``) when the list holds only the most
-    frequent of them. ``min_target_support`` is the smallest of those thresholds;
+    frequent of them. ``precision_complete`` is false when a block's search stopped short
+    (``accidental_search_complete`` false with no count of all it would find): precision is
+    then an upper bound. ``min_target_support`` is the smallest of those thresholds;
     ``min_realized_support`` the smallest realized planted support (a miner run there finds
     every planted pattern: a target rounded to whole records can be realized just under it).
     """
@@ -73,7 +75,9 @@ def recovery(ledger: Any, block_metrics: Mapping[str, Mapping[str, Any]] | None 
     block_metrics = block_metrics or {}
     unplanned = sum(max(listed[b], int(block_metrics.get(b, {}).get("accidental_found") or 0))
                     for b in set(listed) | set(block_metrics))
+    stopped = [b for b, m in block_metrics.items() if b in planted and m.get("accidental_search_complete") is False
+               and not int(m.get("accidental_found") or 0) > listed[b]]  # not a mere cap on the list
     realized = [r for pats in planted.values() for _, r in pats if r is not None]
     return {"min_target_support": min(floors.values()), "recall": found / total,
-            "precision": found / (found + unplanned) if found else 0.0,
+            "precision": found / (found + unplanned) if found else 0.0, "precision_complete": not stopped,
             **({"min_realized_support": min(realized)} if realized else {})}

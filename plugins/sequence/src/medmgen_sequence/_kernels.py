@@ -217,28 +217,18 @@ def window_feasible(tkey: np.uint64, lengths: np.ndarray, k: int, min_gap: int, 
     return out
 
 
-@numba.njit(cache=True)
-def embed_positions(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: int, min_gap: int, max_gap: int,
-                    window: int, tkey: np.uint64, kind: int, interval: int, burst: float,
-                    pause: int) -> np.ndarray:
-    """Positions ``p_1 < ... < p_k`` in each host honouring the gaps and the time window.
-
-    ``p_1`` is uniform over the starts that leave room for the rest (and, with
-    ``window >= 0``, fit the window); each next gap is uniform over ``min_gap..max_gap``
-    cut to what still leaves room. Hosts must be long enough and window-feasible.
-    """
-    out = np.empty((hosts.shape[0], k), np.int32)
-    _embed_into(key, hosts, lengths, k, min_gap, max_gap, window, tkey, kind, interval, burst, pause, out)
-    return out
-
-
 @numba.njit(cache=True, parallel=True)
 def embed_all(keys: np.ndarray, host_off: np.ndarray, hosts: np.ndarray, lengths: np.ndarray, ks: np.ndarray,
               min_gaps: np.ndarray, max_gaps: np.ndarray, windows: np.ndarray, tkey: np.uint64, kind: int,
               interval: int, burst: float, pause: int) -> np.ndarray:
-    """:func:`embed_positions` of every pattern ``j`` (hosts ``hosts[host_off[j]:host_off[j+1]]``,
-    their lengths at ``lengths[host]``), raveled and concatenated in order: in parallel over
-    the patterns."""
+    """Positions ``p_1 < ... < p_k`` of every pattern ``j`` in each of its hosts (``hosts[host_off[j]:
+    host_off[j+1]]``, their lengths at ``lengths[host]``), honouring its gaps and time window;
+    host by ``ks[j]`` blocks raveled and concatenated in order, in parallel over the patterns.
+
+    ``p_1`` is uniform over the starts that leave room for the rest (and, with
+    ``windows[j] >= 0``, fit the window); each next gap is uniform over ``min_gap..max_gap``
+    cut to what still leaves room. Hosts must be long enough and window-feasible.
+    """
     n_pat = keys.shape[0]
     off = np.zeros(n_pat + 1, np.int64)
     for j in range(n_pat):
@@ -256,7 +246,7 @@ def embed_all(keys: np.ndarray, host_off: np.ndarray, hosts: np.ndarray, lengths
 def _embed_into(key: np.uint64, hosts: np.ndarray, lengths: np.ndarray, k: int, min_gap: int, max_gap: int,
                 window: int, tkey: np.uint64, kind: int, interval: int, burst: float, pause: int,
                 out: np.ndarray) -> None:
-    """:func:`embed_positions` into ``out`` (hosts by k)."""
+    """One pattern's positions (see :func:`embed_all`) into ``out`` (hosts by k)."""
     longest = 1
     for h in range(hosts.shape[0]):
         longest = max(longest, lengths[h])

@@ -191,25 +191,27 @@ def _result(block: SequenceBlock, plan: Sequence[SequentialPattern], n_hosts: Se
 def _floor_notes(patterns: Sequence[SequentialPattern]) -> list[str]:
     """Why a pattern misses its target whatever the feedback loop does: with nothing planted,
     the background alone holds it in more sequences than the target."""
-    return [f"{p.id}: background support {p.realized_support:.4g} exceeds the target {p.target_support:.4g} "
-            "with nothing planted; raise `items`, flatten `popularity` or raise the support"
+    return [_floor_note(p.id, p.realized_support, p.target_support, "")
             for p in patterns if p.planted == 0 and p.target_support is not None
             and p.realized_support is not None and p.realized_support > p.target_support]
+
+
+def _floor_note(key: str, realized: float, target: float, where: str) -> str:
+    return (f"{key}: background support {realized:.4g} exceeds the target {target:.4g} with nothing planted"
+            f"{where}; raise `items`, flatten `popularity` or raise the support")
 
 
 def _segment_floor_notes(block: SequenceBlock, drifts: Sequence[Drift], ctx: BlockContext) -> list[str]:
     """:func:`_floor_notes` for a drift's segments before and after the change: the feedback
     loop's aim for the segment (``<drift id>#before``/``#after``) plants nothing there."""
     out = []
+    n = block.records
     for r in drifts:
-        n = block.records
         for seg, lo, hi, target, realized in (("before", 0, r.at, r.target_before, r.realized_before),
                                               ("after", r.at + r.width, n, r.target_after, r.realized_after)):
             aim = ctx.effective.get(f"{r.id}#{seg}", target)
             if hi > lo and round(max(0.0, aim) * (hi - lo)) == 0 and realized is not None and realized > target:
-                out.append(f"{r.id}#{seg}: background support {realized:.4g} exceeds the target {target:.4g} "
-                           f"with nothing planted in records {lo:,}..{hi - 1:,}; raise `items`, flatten "
-                           "`popularity` or raise the support")
+                out.append(_floor_note(f"{r.id}#{seg}", realized, target, f" in records {lo:,}..{hi - 1:,}"))
     return out
 
 

@@ -249,13 +249,10 @@ def build(block: SequenceBlock, patterns: Sequence[SequentialPattern], aims: Seq
     host_off = np.zeros(len(hosts) + 1, np.int64)
     np.cumsum([h.size for h in hosts], out=host_off[1:])
     host_seq = np.concatenate([np.empty(0, np.int64), *hosts])
+    pat_off, pat_set_off, pat_items, min_gaps, max_gaps, windows = pattern_arrays(patterns)
     positions = k.embed_all(np.array([_key(ctx, 2, j) if h.size else 0 for j, h in enumerate(hosts)], np.uint64),
-                            host_off, host_seq, lengths, np.array([len(p.sequence) for p in patterns], np.int64),
-                            np.array([p.min_gap for p in patterns], np.int64),
-                            np.array([p.max_gap or k.UNBOUNDED for p in patterns], np.int64),
-                            np.array([-1 if p.max_window is None else p.max_window for p in patterns], np.int64),
+                            host_off, host_seq, lengths, np.diff(pat_off), min_gaps, max_gaps, windows,
                             tkey, tkind, interval, burst, pause)
-    pat_off, pat_set_off, pat_items = pattern_arrays(patterns)[:3]
     plants = (host_off, host_seq, positions, pat_off, pat_set_off, pat_items)
     size_cdf = count_cdf(block.itemset_size, block.items)
     pop_cdf = popularity_cdf(block.popularity, block.items)

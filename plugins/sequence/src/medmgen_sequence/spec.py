@@ -14,9 +14,8 @@ from medmgen.interfaces import BlockSpec
 
 DEFAULT_RECORDS = 1000
 DEFAULT_ITEMS = 1000
-
-
 MAX_ITEMS = 10_000_000  # largest item id: popularity tables (and a fitted spec) hold one weight an id
+
 
 @frozen(kw_only=True)
 class CountDist:

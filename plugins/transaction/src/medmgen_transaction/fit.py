@@ -33,12 +33,12 @@ from medmgen.sniff import sequence_text
 from medmgen_transaction import _fit_kernels as K
 from medmgen_transaction.counting import MAX_FREQUENT_ITEMS
 from medmgen_transaction.fimi import positive_ids, read_transactions
+from medmgen_transaction.spec import MAX_ITEMS
 
 DEFAULT_SUPPORTS = (0.05, 0.02, 0.01, 0.005)
 FIT_MIN_SUPPORT = 0.0025
 FIT_MIN_LIFT = 4.0
 MAX_ITEMSETS = 500_000
-MAX_FIT_ID = 10_000_000
 _TABLE_SUFFIXES = {".csv", ".tsv", ".parquet", ".json"}
 
 
@@ -213,16 +213,16 @@ def background(db: Transactions) -> dict[str, Any]:
 
 
 def read_real(path: str | Path) -> Transactions:
-    """A real FIMI/SPMF file to fit or compare with: not empty, ids up to :data:`MAX_FIT_ID`
+    """A real FIMI/SPMF file to fit or compare with: not empty, ids up to :data:`MAX_ITEMS`
     (tables indexed by id), else an :class:`InputError` naming it."""
     db = Transactions.read(path)
     if not db.items.size:
         raise InputError.one(str(path), "", "no item ids: nothing to learn from or compare with",
                              expected="FIMI/SPMF transactions, one line each (e.g. '3 17 42')",
                              got=f"{db.records} empty transaction(s)" if db.records else "an empty file")
-    if db.max_id > MAX_FIT_ID:
+    if db.max_id > MAX_ITEMS:
         raise InputError.one(str(path), "", "item ids too large (tables hold one entry per id)",
-                             expected=f"ids up to {MAX_FIT_ID:,} (renumber the items)", got=db.max_id)
+                             expected=f"ids up to {MAX_ITEMS:,} (renumber the items)", got=db.max_id)
     return db
 
 

@@ -25,6 +25,8 @@ DEFAULT_ZIPF_EXPONENT = 1.0
 _EPS = 1e-12
 
 
+MAX_ITEMS = 10_000_000  # largest item id: popularity and a real file's histograms hold one entry an id
+
 @frozen(kw_only=True)
 class LengthSpec:
     """``length``: how many items a transaction has before planted items are added."""
@@ -190,7 +192,7 @@ class TransactionBlock(BlockSpec):
     records: int | None = setting(None, doc="Transactions (default 100000, or the source file's count).",
                                   ge=1, le=2**40)
     items: int | None = setting(None, doc="Item ids are 1..items (default 1000, or the source file's largest id).",
-                                ge=1, le=10_000_000)
+                                ge=1, le=MAX_ITEMS)
     source: str | None = setting(None, doc="FIMI/SPMF file to learn length and popularity from (replaces "
                                  "'length' and 'popularity'; relative to the spec file).")
     length: LengthSpec | None = setting(unless_source(lambda: LengthSpec(mean=DEFAULT_MEAN_LENGTH)),
