@@ -112,10 +112,11 @@ drift = { at = 39990, support = 0.08 }
 
 
 def test_a_missed_segment_below_target_weakens_the_drift_and_its_pattern(tmp_path):
-    """One record after the change cannot hold a support of 0.4: it rounds to no host."""
-    ds = medmgen.generate(spec(3, [{"sequence": [[3], [4]], "support": 0.02,
-                                    "drift": {"at": 19_999, "support": 0.4}}], records=20_000, items=500),
-                          out=tmp_path / "pkg")
+    """One record after the change cannot hold a support of 0.4: it rounds to no host (and plan warns)."""
+    with pytest.warns(UserWarning, match=r"the segment after the change \(records 19,999\.\.19,999\)"):
+        ds = medmgen.generate(spec(3, [{"sequence": [[3], [4]], "support": 0.02,
+                                        "drift": {"at": 19_999, "support": 0.4}}], records=20_000, items=500),
+                              out=tmp_path / "pkg")
     record = ds.ledger.by_id()["d/drift/0"]
     pattern = ds.ledger.by_id()[record.pattern]
     # no host (off by 0.4) is nearer than one (off by 0.6): the closest pass has none

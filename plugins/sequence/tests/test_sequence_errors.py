@@ -213,3 +213,17 @@ def test_gzip_spmf_is_read(tmp_path):
     plain, packed = read_spmf(tmp_path / "a.seq"), read_spmf(tmp_path / "a.seq.gz")
     for name in ("seq_off", "set_off", "items"):
         assert np.array_equal(getattr(plain, name), getattr(packed, name))
+
+
+def test_a_drift_segment_no_record_can_carry_is_warned_of(tmp_path, capsys):
+    spec = tmp_path / "s.toml"
+    spec.write_text(tomli_w.dumps({"dataset": {"seed": 1}, "blocks": {"c": {
+        "modality": "sequence", "records": 20_000,
+        "sequential_patterns": [{"sequence": [[1], [2]], "support": 0.00001, "drift": {"at": 15_000,
+                                                                                       "support": 0.03}}]}}}))
+    assert main(["validate", str(spec)]) == 0
+    assert (f"warning: {spec}:blocks.c.sequential_patterns[0].drift: the segment before the change (records "
+            "0..14,999) has support x records = 0.15") in capsys.readouterr().err
+    spec.write_text(spec.read_text().replace("1e-05", "0.001"))  # 15 records: plantable, no warning
+    assert main(["validate", str(spec)]) == 0
+    assert "warning" not in capsys.readouterr().err

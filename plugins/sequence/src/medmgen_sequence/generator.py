@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,9 @@ class PlantedSequences(Generator):
         return out
 
     def plan(self, block: SequenceBlock, ctx: BlockContext) -> list[SequentialPattern]:
-        return planting.plan_patterns(self.resolve(block, ctx), ctx)
+        block = self.resolve(block, ctx)
+        _warn_empty_segments(block, ctx)
+        return planting.plan_patterns(block, ctx)
 
     def aims(self, plan: Sequence[SequentialPattern], ctx: BlockContext) -> list[float] | None:
         """Each pattern's whole-block support target on this pass (``None``: plant nothing)."""
@@ -213,6 +216,22 @@ def _segment_floor_notes(block: SequenceBlock, drifts: Sequence[Drift], ctx: Blo
             if hi > lo and round(max(0.0, aim) * (hi - lo)) == 0 and realized is not None and realized > target:
                 out.append(_floor_note(f"{r.id}#{seg}", realized, target, f" in records {lo:,}..{hi - 1:,}"))
     return out
+
+
+def _warn_empty_segments(block: SequenceBlock, ctx: BlockContext) -> None:
+    """Warn of a drift segment whose target rounds to no host (``support x records`` under
+    one half): nothing can be planted there, and the pattern is reported absent from it."""
+    for j, p in enumerate(block.sequential_patterns):
+        d = p.drift
+        if d is None:
+            continue
+        n = block.records
+        for seg, lo, hi, target in (("before", 0, d.at, p.support), ("after", d.at + d.width, n, d.support)):
+            if hi > lo and round(target * (hi - lo)) == 0:
+                warnings.warn(f"{ctx.source}:blocks.{ctx.block}.sequential_patterns[{j}].drift: the segment {seg} "
+                              f"the change (records {lo:,}..{hi - 1:,}) has support x records = "
+                              f"{target * (hi - lo):.3g}, so no record carries the pattern there; raise the support "
+                              "or move the change", stacklevel=2)
 
 
 def _drift_id(block: str, j: int) -> str:
