@@ -255,9 +255,8 @@ def run(
         ledger = Ledger(seed=root, patterns=[p for r in results.values() for p in r.patterns],
                         accidental=[p for r in results.values() for p in r.accidental])
         with cost.stage("evaluate"):
-            block_metrics = {name: r.metrics for name, r in results.items() if r.metrics}
             loop_metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables={}, iteration=it,
-                                                             block_metrics=block_metrics), True)
+                                                             block_metrics=_block_metrics(results)), True)
         checks = check_thresholds(spec, registry, loop_metrics, feedback_only=True)
         held = all(c["held"] for c in checks)
         iterations.append({
@@ -284,14 +283,14 @@ def run(
 
     ledger = attrs.evolve(ledger, patterns=carry_statuses([_final_status(p, tolerances) for p in ledger.patterns]))
     tables = LazyTables({name: r.data for name, r in results.items()})
+    block_metrics = _block_metrics(results)
     with cost.stage("evaluate"):
         figures: list[tuple[str, str, str]] = []
         files: dict[str, Any] = {}
-        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables, block_metrics={
-            name: r.metrics for name, r in results.items() if r.metrics}), figures=figures, files=files)
-    for name, r in results.items():
-        if r.metrics:
-            metrics.setdefault("blocks", {})[name] = r.metrics
+        metrics = evaluate_all(registry, Evaluation(spec=spec, ledger=ledger, tables=tables,
+                                                    block_metrics=block_metrics), figures=figures, files=files)
+    if block_metrics:
+        metrics.setdefault("blocks", {}).update(block_metrics)
     checks = check_thresholds(spec, registry, metrics)
     report = {
         "format": REPORT_FORMAT,
@@ -310,16 +309,25 @@ def run(
     return RunResult(spec=spec, ledger=ledger, blocks=results, report=_finite(report), figures=figures, files=files)
 
 
+def _block_metrics(results: Mapping[str, BlockResult]) -> dict[str, dict[str, Any]]:
+    """Each block's generator metrics (the report's ``metrics.blocks``), for the evaluators."""
+    return {name: r.metrics for name, r in results.items() if r.metrics}
+
+
+def worst_key(metrics: Mapping[str, Any], metric: str) -> str | None:
+    """The key an evaluator names beside a metric (``<metric>_at``, e.g. the pattern or drift
+    segment of ``spec_error.max_support_deviation``), or None."""
+    evaluator, _, name = metric.partition(".")
+    value = metrics.get(evaluator, {}).get(f"{name}_at")
+    return value if isinstance(value, str) else None
+
+
 def _worst_pinned(checks: list[dict[str, Any]], metrics: Mapping[str, Any], aims: Mapping[str, float],
                   effective: Mapping[str, float]) -> bool:
-    """Whether every failing check's worst key (its metric's ``..._at``: a pattern id, or a
-    drift segment's ``<id>#after``) has an aim the controller left where it was, clipped at
-    its bound (a target under the background's floor: nothing planted, still above it)."""
-    worst = []
-    for c in checks:
-        if not c["held"]:
-            evaluator, _, name = c["metric"].partition(".")
-            worst.append(metrics.get(evaluator, {}).get(f"{name}_at"))
+    """Whether every failing check's :func:`worst_key` (a pattern id, or a drift segment's
+    ``<id>#after``) has an aim the controller left where it was, clipped at its bound (a
+    target under the background's floor: nothing planted, still above it)."""
+    worst = [worst_key(metrics, c["metric"]) for c in checks if not c["held"]]
     return bool(worst) and all(k in aims and aims[k] == effective.get(k) for k in worst)
 
 

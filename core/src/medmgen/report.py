@@ -8,6 +8,7 @@ from typing import Any
 
 from medmgen import plots
 from medmgen.ledger import Ledger, Pattern, pattern_to_dict
+from medmgen.pipeline import worst_key
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1f2328}
@@ -155,14 +156,6 @@ def block_notes(report: Mapping[str, Any]) -> list[tuple[str, str]]:
             for note in m.get("notes", ())]
 
 
-def _worst_key(metrics: Mapping[str, Any], metric: str) -> str | None:
-    """The key an evaluator names beside a failing metric (``<metric>_at``, e.g. the
-    pattern or drift segment of ``spec_error.max_support_deviation``)."""
-    evaluator, _, name = metric.partition(".")
-    value = metrics.get(evaluator, {}).get(f"{name}_at")
-    return value if isinstance(value, str) else None
-
-
 def summary_lines(result: Any, out: Any) -> list[str]:
     """A one-screen summary of a generated package for the terminal."""
     rep = result.report
@@ -184,7 +177,7 @@ def summary_lines(result: Any, out: Any) -> list[str]:
         if not c["measured"]:
             continue
         mark = "ok  " if c["held"] else "FAIL"
-        where = _worst_key(rep["metrics"], c["metric"]) if not c["held"] else None
+        where = worst_key(rep["metrics"], c["metric"]) if not c["held"] else None
         lines.append(f"  [{mark}] {c['name']}: {c['value']:.6g} {c['op']} {c['limit']}"
                      + (f" (worst: {where})" if where else ""))
     lines.append("  files: manifest.json spec.toml ledger.json report.json report.html data/")

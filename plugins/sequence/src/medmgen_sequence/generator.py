@@ -208,10 +208,9 @@ def _segment_floor_notes(block: SequenceBlock, drifts: Sequence[Drift], ctx: Blo
     """:func:`_floor_notes` for a drift's segments before and after the change: the feedback
     loop's aim for the segment (``<drift id>#before``/``#after``) plants nothing there."""
     out = []
-    n = block.records
     for r in drifts:
-        for seg, lo, hi, target, realized in (("before", 0, r.at, r.target_before, r.realized_before),
-                                              ("after", r.at + r.width, n, r.target_after, r.realized_after)):
+        ends = _ends(r.at, r.width, block.records, r.target_before, r.target_after)
+        for (seg, lo, hi, target), realized in zip(ends, (r.realized_before, r.realized_after)):
             aim = ctx.effective.get(f"{r.id}#{seg}", target)
             if hi > lo and round(max(0.0, aim) * (hi - lo)) == 0 and realized is not None and realized > target:
                 out.append(_floor_note(f"{r.id}#{seg}", realized, target, f" in records {lo:,}..{hi - 1:,}"))
@@ -225,13 +224,17 @@ def _warn_empty_segments(block: SequenceBlock, ctx: BlockContext) -> None:
         d = p.drift
         if d is None:
             continue
-        n = block.records
-        for seg, lo, hi, target in (("before", 0, d.at, p.support), ("after", d.at + d.width, n, d.support)):
+        for seg, lo, hi, target in _ends(d.at, d.width, block.records, p.support, d.support):
             if hi > lo and round(target * (hi - lo)) == 0:
                 warnings.warn(f"{ctx.source}:blocks.{ctx.block}.sequential_patterns[{j}].drift: the segment {seg} "
                               f"the change (records {lo:,}..{hi - 1:,}) has support x records = "
                               f"{target * (hi - lo):.3g}, so no record carries the pattern there; raise the support "
                               "or move the change", stacklevel=2)
+
+
+def _ends(at: int, width: int, records: int, before: float, after: float) -> tuple[tuple[str, int, int, float], ...]:
+    """A drift's segments before and after the change: ``(name, first record, end, target)``."""
+    return ("before", 0, at, before), ("after", at + width, records, after)
 
 
 def _drift_id(block: str, j: int) -> str:
